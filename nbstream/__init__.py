@@ -1,0 +1,15 @@
+"""nbstream: a model's streaming answer as a live object in a Jupyter notebook.
+
+```python
+import nbstream
+w = nbstream.responses(nbstream.demo_client(), model="gpt-5", input="Hello")
+w  # the cell returns at once; the answer streams in, with a Stop button
+```
+"""
+
+from ._api import chat, completions, responses, stream
+from ._demo import demo_client
+from ._widget import StreamWidget
+
+__all__ = ["StreamWidget", "chat", "completions", "demo_client", "responses", "stream"]
+__version__ = "0.1.0"

@@ -1,0 +1,160 @@
+"""The public entry points: make a request (or take a stream) and return a ``StreamWidget``.
+
+Everything is checked at the call, before anything runs in the background, so a wrong
+argument fails right away with a message that says what to pass.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pydantic
+
+from ._runner import is_async_source
+from ._widget import StreamWidget
+
+_EXAMPLES = {
+    "responses": 'nbstream.responses(client, model="gpt-5", input="Hello")',
+    "chat": 'nbstream.chat(client, model="gpt-4o-mini", messages=[{"role": "user", '
+    '"content": "Hello"}])',
+    "completions": 'nbstream.completions(client, model="gpt-3.5-turbo-instruct", prompt="Hello")',
+}
+_REQUIRED = {
+    "responses": (("model",), ("input", "prompt", "previous_response_id", "conversation")),
+    "chat": (("model", "messages"), ()),
+    "completions": (("model", "prompt"), ()),
+}
+_RESOURCE = {
+    "responses": ("responses",),
+    "chat": ("chat", "completions"),
+    "completions": ("completions",),
+}
+
+
+def _create_method(client: Any, api: str) -> Callable[..., Any]:
+    obj = client
+    for name in _RESOURCE[api]:
+        obj = getattr(obj, name, None)
+    create = getattr(obj, "create", None)
+    if not callable(create) or isinstance(client, str | bytes | int | float | dict | list):
+        raise TypeError(
+            f"nbstream.{api}() expects an OpenAI client as its first argument "
+            f"(openai.OpenAI(), openai.AsyncOpenAI() or nbstream.demo_client()), "
+            f"got {type(client).__name__}. Example: {_EXAMPLES[api]}"
+        )
+    return create
+
+
+def _check_kwargs(api: str, kwargs: dict[str, Any]) -> None:
+    required, one_of = _REQUIRED[api]
+    missing = [name for name in required if kwargs.get(name) is None]
+    if one_of and not any(kwargs.get(name) is not None for name in one_of):
+        missing.append(" or ".join(one_of))
+    if missing:
+        names = ", ".join(f"`{name}=`" for name in missing)
+        raise TypeError(f"nbstream.{api}() is missing {names}. Example: {_EXAMPLES[api]}")
+    if kwargs.get("stream") not in (None, True):
+        raise ValueError(
+            f"nbstream.{api}() always streams; drop `stream={kwargs['stream']!r}` "
+            "(nbstream passes stream=True itself)."
+        )
+
+
+def _request(api: str, client: Any, kwargs: dict[str, Any]) -> StreamWidget:
+    create = _create_method(client, api)
+    _check_kwargs(api, kwargs)
+    arguments = {**kwargs, "stream": True}
+    if api == "chat" and "stream_options" not in arguments:
+        arguments["stream_options"] = {"include_usage": True}
+    is_async = inspect.iscoroutinefunction(create)
+    return StreamWidget(lambda: create(**arguments), source_is_async=is_async)
+
+
+def responses(client: Any, /, **create_kwargs: Any) -> StreamWidget:
+    """Stream ``client.responses.create(**create_kwargs, stream=True)`` into a live widget.
+
+    The request is made in the background: this returns at once with
+    ``status == "pending"``, and the widget streams the answer as it arrives.
+    """
+    return _request("responses", client, create_kwargs)
+
+
+def chat(client: Any, /, **create_kwargs: Any) -> StreamWidget:
+    """Stream ``client.chat.completions.create(**create_kwargs, stream=True)`` into a widget.
+
+    Asks for usage (``stream_options={"include_usage": True}``) unless you pass
+    ``stream_options`` yourself.
+    """
+    return _request("chat", client, create_kwargs)
+
+
+def completions(client: Any, /, **create_kwargs: Any) -> StreamWidget:
+    """Stream legacy ``client.completions.create(**create_kwargs, stream=True)`` into a widget."""
+    return _request("completions", client, create_kwargs)
+
+
+_NOT_STREAMS = (bytes, bytearray, dict, int, float, bool, type(None))
+
+
+def _describe_source_error(source: Any) -> str | None:
+    if isinstance(source, pydantic.BaseModel):
+        name = type(source).__name__
+        return (
+            f"nbstream.stream() got a complete {name}, not a stream: create it with "
+            "stream=True, or let nbstream make the request: nbstream.responses(client, ...) / "
+            "nbstream.chat(client, ...)."
+        )
+    if hasattr(source, "responses") and hasattr(source, "chat") and hasattr(source, "api_key"):
+        return (
+            "nbstream.stream() got an OpenAI client, not a stream: use "
+            f"{_EXAMPLES['responses']} or nbstream.chat(client, ...)."
+        )
+    if isinstance(source, _NOT_STREAMS):
+        return None  # handled below with the generic message
+    if callable(source) and not _is_stream_like(source):
+        try:
+            signature = inspect.signature(source)
+        except (TypeError, ValueError):
+            return None
+        required = [
+            p.name for p in signature.parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD,
+                                                   p.KEYWORD_ONLY)
+        ]
+        if required:
+            return (
+                f"nbstream.stream() calls a callable source with no arguments, but "
+                f"{getattr(source, '__name__', 'it')} requires {', '.join(required)}: "
+                "wrap it, e.g. nbstream.stream(lambda: make_stream(...))."
+            )
+    return None
+
+
+def _is_stream_like(source: Any) -> bool:
+    return any(
+        hasattr(source, name) for name in ("__iter__", "__aiter__", "__enter__", "__aenter__")
+    )
+
+
+def stream(source: Any, /) -> StreamWidget:
+    """Show any stream live: a Responses/Chat/Completions stream (sync or async), a
+    ``client.responses.stream(...)`` or ``client.chat.completions.stream(...)`` manager, any
+    iterable or async iterable of ``str``, or a zero-argument callable returning one of these.
+    """
+    problem = _describe_source_error(source)
+    if problem:
+        raise TypeError(problem)
+    if isinstance(source, str):
+        text = source
+        return StreamWidget(lambda: iter([text]), source_is_async=False)
+    if _is_stream_like(source) and not isinstance(source, _NOT_STREAMS):
+        return StreamWidget(lambda: source, source_is_async=is_async_source(source))
+    if callable(source) and not isinstance(source, type):
+        return StreamWidget(source, source_is_async=None)
+    raise TypeError(
+        "nbstream.stream() expects a stream: an OpenAI stream (create(..., stream=True)), a "
+        "client.responses.stream(...) manager, an iterable or async iterable of str, or a "
+        f"zero-argument callable returning one; got {type(source).__name__}."
+    )

@@ -1,0 +1,154 @@
+"""Heal the open tail of a streaming markdown answer, for display only.
+
+While a block is still arriving its source is often incomplete: ``**bold`` without its
+closer, a half-typed list marker, a fence whose info string is still arriving, a table
+whose delimiter row is half there. Rendered as is, those flash as raw markup and then flip
+when they close. :func:`heal` returns a variant of the tail source that renders the way the
+finished text most likely will. It is applied to the display only; the text is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A last line that is nothing but the start of a block marker: "-", "1.", "#", ">", "```py"
+_MARKER_ONLY = re.compile(r"^ {0,3}(?:[-+*=_#>`~]+|\d{1,9}[.)]?|(?:`{3,}|~{3,})[^`\n]*)[ \t]*$")
+_BLOCK_PREFIX = re.compile(r"^ {0,3}(?:> ?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:\[[ xX]\][ \t]+)?"
+                           r"(?:#{1,6}[ \t]+)?")
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?[ \t]*:?-*:?[ \t]*(?:\|[ \t]*:?-*:?[ \t]*)*\|?[ \t]*$")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_TRAILING_RUN = re.compile(r"(^|\s)[*_~]+$")
+
+
+def _cells(row: str) -> int:
+    inner = row.strip()
+    inner = inner[1:] if inner.startswith("|") else inner
+    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
+    return len(re.split(r"(?<!\\)\|", inner))
+
+
+def _in_open_fence(lines: list[str]) -> bool:
+    fence: str | None = None
+    for line in lines:
+        match = _FENCE_OPEN.match(line)
+        if fence is None and match:
+            fence = match.group(1)
+        elif fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+            fence = None
+    return fence is not None
+
+
+def heal(tail: str) -> str:
+    """Return ``tail`` adjusted so that its incomplete end renders as it will once complete."""
+    if not tail:
+        return tail
+    lines = tail.split("\n")
+    last = lines[-1]
+    if last and _MARKER_ONLY.match(last):
+        lines[-1] = ""
+        return "\n".join(lines).rstrip("\n") + ("\n" if len(lines) > 1 else "")
+    if _in_open_fence(lines):
+        return tail
+    table = _heal_table(lines)
+    if table is not None:
+        return table
+    if not last.strip():
+        return tail
+    prefix = _BLOCK_PREFIX.match(last)
+    start = prefix.end() if prefix else 0
+    lines[-1] = last[:start] + heal_inline(last[start:])
+    return "\n".join(lines)
+
+
+def _heal_table(lines: list[str]) -> str | None:
+    last = lines[-1]
+    if len(lines) >= 2 and "|" in lines[-2] and "-" in last and _DELIMITER_ROW.match(last):
+        if len(lines) == 2 or "|" not in lines[-3]:
+            count = _cells(lines[-2])
+            lines[-1] = "|" + "---|" * count
+            return "\n".join(lines)
+    if len(lines) == 1 and last.lstrip().startswith("|") and _cells(last) >= 2:
+        return last + "\n|" + "---|" * _cells(last)
+    return None
+
+
+def heal_inline(line: str) -> str:
+    """Close unclosed emphasis, strikethrough, code spans and links at the end of ``line``."""
+    stack: list[str] = []
+    code: str | None = None
+    link_depth = 0
+    in_destination = False
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if code is not None:
+            if ch == "`":
+                run = _run(line, i, "`")
+                if len(run) == len(code):
+                    code = None
+                i += len(run)
+                continue
+            i += 1
+            continue
+        if ch == "\\":
+            i += 2
+            continue
+        if in_destination:
+            if ch == ")":
+                in_destination = False
+            i += 1
+            continue
+        if ch == "`":
+            code = _run(line, i, "`")
+            i += len(code)
+            continue
+        if ch == "[":
+            link_depth += 1
+        elif ch == "]" and link_depth:
+            link_depth -= 1
+            if line.startswith("(", i + 1):
+                in_destination = True
+                i += 2
+                continue
+        elif ch in "*_~":
+            run = _run(line, i, ch)
+            _delimiter(line, i, run, stack)
+            i += len(run)
+            continue
+        i += 1
+    if code is not None:
+        return line + code if not line.endswith(code) else line[: -len(code)]
+    if in_destination:
+        return line + ")"
+    healed = _TRAILING_RUN.sub(r"\1", line)
+    if link_depth and "[" in healed:
+        cut = healed.rfind("[")
+        healed = healed[:cut] + healed[cut + 1 :]
+    return healed.rstrip() + "".join(reversed(stack)) if stack else healed
+
+
+def _run(line: str, i: int, ch: str) -> str:
+    j = i
+    while j < len(line) and line[j] == ch:
+        j += 1
+    return line[i:j]
+
+
+def _delimiter(line: str, i: int, run: str, stack: list[str]) -> None:
+    ch = run[0]
+    if ch == "~" and len(run) != 2:
+        return
+    before = line[i - 1] if i > 0 else " "
+    after = line[i + len(run)] if i + len(run) < len(line) else " "
+    if ch == "_" and before.isalnum() and after.isalnum():
+        return
+    can_close = not before.isspace()
+    can_open = not after.isspace()
+    pieces = [run] if ch == "~" else (["**", "*"] if len(run) >= 3 else [run])
+    for piece in pieces:
+        if can_close and piece in stack:
+            while stack and stack[-1] != piece:
+                stack.pop()
+            stack.pop()
+        elif can_open:
+            stack.append(piece)

@@ -1,0 +1,148 @@
+"""The one markdown-it configuration nbstream renders with, and its safety rules.
+
+GFM tables, strikethrough, task lists and autolinks; fenced code highlighted by Pygments
+(CSS classes, not inline styles) inside a labelled block with a copy button; math kept as
+clean source for the front-end to typeset. Model output is untrusted: raw HTML is escaped
+(``html=False``), links with dangerous schemes are refused, and images may only load from
+absolute ``http(s)`` URLs or inline raster ``data:`` URLs.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
+from mdit_py_plugins.texmath import texmath_plugin
+from pygments import highlight as pygments_highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+_SAFE_LINK = re.compile(r"^(?:https?:|mailto:|#)", re.I)
+_SAFE_IMAGE = re.compile(r"^(?:https?://|data:image/(?:gif|png|jpeg|webp);)", re.I)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def is_safe_link(url: str) -> bool:
+    """Whether a link target may be rendered as a clickable link."""
+    return bool(_SAFE_LINK.match(_CONTROL.sub("", html.unescape(url))))
+
+
+def is_safe_image(url: str) -> bool:
+    """Whether an image source may be loaded (absolute http(s) or an inline raster image)."""
+    return bool(_SAFE_IMAGE.match(_CONTROL.sub("", html.unescape(url))))
+
+
+@lru_cache(maxsize=64)
+def _lexer(lang: str) -> Any:
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+def highlight_code(code: str, lang: str) -> str:
+    """Highlighted HTML for ``code`` (escaped plain text when the language is unknown)."""
+    lexer = _lexer(lang.lower()) if lang else None
+    if lexer is None:
+        return html.escape(code)
+    return pygments_highlight(code, lexer, _FORMATTER)
+
+
+def _render_fence(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
+                  env: EnvType) -> str:
+    token = tokens[idx]
+    info = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
+    lang = html.escape(info)
+    body = highlight_code(token.content, info)
+    label = f'<span class="nbs-lang">{lang}</span>' if lang else ""
+    lang_class = f' class="language-{lang}"' if lang else ""
+    return (
+        f'<div class="nbs-code" data-lang="{lang}"><div class="nbs-code-bar">{label}'
+        '<button class="nbs-copy" type="button" aria-label="Copy code">Copy</button></div>'
+        f"<pre><code{lang_class}>{body}</code></pre></div>\n"
+    )
+
+
+def _render_link_open(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
+                      env: EnvType) -> str:
+    token = tokens[idx]
+    token.attrSet("target", "_blank")
+    token.attrSet("rel", "noopener noreferrer nofollow")
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_image(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
+                  env: EnvType) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    alt = self.renderInlineAsText(token.children or [], options, env)
+    if not is_safe_image(src):
+        return f'<span class="nbs-blocked-image" title="image not loaded">{html.escape(alt)}</span>'
+    token.attrSet("alt", alt)
+    token.attrSet("loading", "lazy")
+    token.attrSet("referrerpolicy", "no-referrer")
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _render_math_inline(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
+                        env: EnvType) -> str:
+    return f'<span class="nbs-math" data-display="inline">{html.escape(tokens[idx].content)}</span>'
+
+
+def _render_math_block(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
+                       env: EnvType) -> str:
+    content = html.escape(tokens[idx].content.strip())
+    return f'<div class="nbs-math" data-display="block">{content}</div>\n'
+
+
+def make_markdown() -> MarkdownIt:
+    """A fresh markdown-it parser with nbstream's configuration."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    md.enable(["table", "strikethrough", "linkify"])
+    md.use(tasklists_plugin)
+    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    md.use(texmath_plugin, delimiters="brackets")
+    md.validateLink = is_safe_link  # type: ignore[method-assign]
+    md.add_render_rule("fence", _render_fence)
+    md.add_render_rule("code_block", _render_fence)
+    md.add_render_rule("link_open", _render_link_open)
+    md.add_render_rule("image", _render_image)
+    for name in ("math_inline", "math_inline_double", "math_inline_eq"):
+        md.add_render_rule(name, _render_math_inline)
+    for name in ("math_block", "math_block_label", "math_block_eqno", "math_block_eq"):
+        md.add_render_rule(name, _render_math_block)
+    return md
+
+
+_SHARED = make_markdown()
+
+
+def render(text: str) -> str:
+    """Render ``text`` to HTML with nbstream's configuration (the final, whole-text render)."""
+    return _SHARED.render(text)
+
+
+def highlight_css() -> str:
+    """Pygments CSS for code blocks: a light theme, and a dark one under dark hosts."""
+    light = HtmlFormatter(style="default").get_style_defs(".nbstream .nbs-code pre")
+    dark_scopes = [
+        f"{scope} .nbstream .nbs-code pre"
+        for scope in ('body[data-jp-theme-light="false"]', "body.vscode-dark",
+                      "body.vscode-high-contrast", ".nbstream.nbs-dark")
+    ]
+    dark = HtmlFormatter(style="monokai").get_style_defs(dark_scopes)
+    return "\n".join(
+        line
+        for line in (light + "\n" + dark).splitlines()
+        if ".nbs-code pre " in line and "{ background:" not in line
+    )

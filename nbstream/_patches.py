@@ -1,0 +1,132 @@
+"""Turn document changes into small, sequence-numbered patches for the front-end.
+
+Markdown parts (answer text, reasoning) are rendered incrementally: a patch carries the
+blocks committed since the last one and the open tail as ``keep`` (how much of the previous
+tail HTML stays) plus the new ``tail`` suffix. Plain parts (tool-call arguments, tool code,
+refusals) carry their text the same way. A full snapshot describes everything at once, for
+views that join late and for the saved notebook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._incremental import IncrementalRenderer
+
+MARKDOWN_KINDS = frozenset({"text", "reasoning"})
+
+
+@dataclass(slots=True)
+class PartView:
+    """A consistent copy of one part, taken under the controller's lock."""
+
+    id: int
+    kind: str
+    choice: int
+    info: dict[str, Any]
+    done: bool
+    text: str
+
+
+@dataclass(slots=True)
+class _Sent:
+    """What the front-end already has of one part."""
+
+    info: dict[str, Any] | None = None
+    done: bool = False
+    tail: str = ""
+    text: str = ""
+    renderer: IncrementalRenderer | None = None
+    blocks: list[str] = field(default_factory=list)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+class PatchBuilder:
+    """Keeps what each part's front-end copy holds and builds the patch that updates it."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self._sent: dict[int, _Sent] = {}
+
+    def build(self, parts: list[PartView], *, final: bool = False) -> list[dict[str, Any]]:
+        """Operations bringing the front-end up to ``parts`` (``final``: settle every tail)."""
+        ops: list[dict[str, Any]] = []
+        for part in parts:
+            sent = self._sent.setdefault(part.id, _Sent())
+            op: dict[str, Any] = {"id": part.id}
+            if sent.info != part.info or sent.done != part.done:
+                op.update(kind=part.kind, choice=part.choice, info=part.info, done=part.done)
+                sent.info, sent.done = part.info, part.done
+            if part.kind in MARKDOWN_KINDS:
+                self._markdown(part, sent, op, final)
+            elif part.text != sent.text:
+                keep = _common_prefix(sent.text, part.text)
+                op.update(keep=keep, text=part.text[keep:])
+                sent.text = part.text
+            if len(op) > 1:
+                ops.append(op)
+        return ops
+
+    def _markdown(self, part: PartView, sent: _Sent, op: dict[str, Any], final: bool) -> None:
+        renderer = sent.renderer
+        if renderer is None:
+            renderer = sent.renderer = IncrementalRenderer()
+        if part.text == renderer.text and not final:
+            return
+        update = renderer.update(part.text)
+        tail = update.tail
+        appended = update.appended
+        if update.reset:
+            sent.blocks = []
+            sent.tail = ""
+            op["reset"] = True
+        if final:
+            whole = renderer.finish()
+            if whole == renderer.html:
+                tail = renderer.raw_tail_html
+            else:
+                sent.blocks, sent.tail = [], ""
+                op["reset"] = True
+                appended, tail = [whole], ""
+        sent.blocks.extend(appended)
+        if appended:
+            op["append"] = appended
+        keep = _common_prefix(sent.tail, tail)
+        if keep != len(sent.tail) or len(tail) != keep or op.get("reset"):
+            op.update(keep=keep, tail=tail[keep:])
+        sent.tail = tail
+
+    def html_of(self, part_id: int) -> str:
+        """The HTML the front-end shows for a markdown part (blocks then tail)."""
+        sent = self._sent.get(part_id)
+        return "" if sent is None else "".join(sent.blocks) + sent.tail
+
+    def snapshot_parts(self, parts: list[PartView]) -> list[dict[str, Any]]:
+        """Every part as a whole, for a snapshot (what the front-end has been sent)."""
+        out = []
+        for part in parts:
+            sent = self._sent.get(part.id) or _Sent()
+            entry: dict[str, Any] = {
+                "id": part.id, "kind": part.kind, "choice": part.choice,
+                "info": sent.info or {}, "done": sent.done,
+            }
+            if part.kind in MARKDOWN_KINDS:
+                entry.update(blocks=list(sent.blocks), tail=sent.tail)
+            else:
+                entry["text"] = sent.text
+            out.append(entry)
+        return out

@@ -1,0 +1,424 @@
+"""Consume a stream in the background and publish it on a frame clock.
+
+A sync source is consumed on a worker thread (it keeps streaming while another cell blocks
+the kernel); an async source runs as a task on the event loop that was running when the
+stream started (or on a private loop in a worker thread when none was). A flusher thread
+publishes coalesced patches at most :data:`FRAME_RATE` times a second and always ends with
+a final flush. :meth:`Controller.stop` only signals: it sets a flag, shuts the connection
+down and cancels the task thread-safely, so it is safe from any thread, and twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx2
+import openai
+
+from ._adapters import normalise
+from ._connection import abort, find_response
+from ._document import Document
+from ._patches import PatchBuilder, PartView
+
+FRAME_RATE = 30
+"""Patches per second at most (the server drops IOPub output above 1,000 messages/s)."""
+METRICS_INTERVAL = 0.25
+"""Seconds between live metrics updates in patches."""
+STUCK_SOURCE_GRACE = 0.5
+"""Seconds a stopped source may take to return before the stream ends without it."""
+
+_SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
+
+Publish = Callable[[dict[str, Any]], None]
+
+
+class _Stopped(Exception):
+    """Raised inside the consumer when Stop was requested before the response arrived."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A readable one-line message for a failure, with anything like a secret removed."""
+    if isinstance(exc, openai.APIStatusError):
+        body = exc.body if isinstance(exc.body, dict) else {}
+        detail = body.get("message") or exc.message
+        kind = body.get("type") or body.get("code") or type(exc).__name__
+        message = f"HTTP {exc.status_code} ({kind}): {detail}"
+    elif isinstance(exc, openai.APITimeoutError):
+        message = "The request timed out waiting for the API."
+    elif isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__
+        reason = f": {type(cause).__name__}: {cause}" if cause else ""
+        message = f"Connection error: the connection to the API failed mid-stream{reason}"
+    elif isinstance(exc, openai.APIError):
+        message = f"API error: {exc.message}"
+    elif isinstance(exc, httpx2.TransportError):
+        message = f"Connection error: {type(exc).__name__}: {exc}"
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    return _SECRET.sub("[redacted]", message)
+
+
+def is_async_source(source: Any) -> bool:
+    """Whether ``source`` is consumed with ``async for`` / ``async with`` (not sync)."""
+    return (hasattr(source, "__aiter__") or hasattr(source, "__aenter__")) and not (
+        hasattr(source, "__iter__") or hasattr(source, "__enter__")
+    )
+
+
+class Controller:
+    """Owns one stream: its document, its consumer, its flusher and its Stop."""
+
+    def __init__(self, opener: Callable[[], Any], publish: Publish,
+                 on_status: Callable[[str], None]) -> None:
+        self._opener = opener
+        self._publish = publish
+        self._on_status = on_status
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self.document = Document()
+        self._builder = PatchBuilder()
+        self._parts_seen: dict[int, int] = {}
+        self._dirty = False
+        self._stop = threading.Event()
+        self._ended = threading.Event()
+        self._finished = concurrent.futures.Future[None]()
+        self._consumer_done = False
+        self._snapshot_wanted = False
+        self._response: httpx2.Response | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Future[Any] | None = None
+        self._threads: list[threading.Thread] = []
+        self._last_metrics = 0.0
+        self.status = "pending"
+        self.error: str | None = None
+        self.html = ""
+        self.final_snapshot: dict[str, Any] | None = None
+
+    # --- starting -------------------------------------------------------------------
+
+    def start(self, source_is_async: bool | None) -> None:
+        """Start consuming in the background; returns at once."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._spawn(self._flush_loop, "flusher")
+        if source_is_async and self._loop is not None:
+            self._task = self._loop.create_task(self._consume_async(self._opener))
+        else:
+            self._spawn(self._consume_in_thread, "consumer")
+
+    def _spawn(self, target: Callable[[], None], role: str) -> None:
+        thread = threading.Thread(target=target, name=f"nbstream-{role}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _consume_in_thread(self) -> None:
+        try:
+            source = self._opener()
+            if inspect.isawaitable(source) or is_async_source(source):
+                self._hand_over_async(source)
+                return
+            self._consume_sync(source)
+        except BaseException as exc:  # noqa: BLE001 - every failure ends the stream
+            self._fail(exc)
+            self._consumer_finished()
+
+    def _hand_over_async(self, source: Any) -> None:
+        """An async source found on the worker thread: run it on the captured loop."""
+        opener: Callable[[], Any] = lambda: source  # noqa: E731
+        if self._loop is not None and self._loop.is_running():
+            coro = self._consume_async(opener)
+            self._task = asyncio.wrap_future(
+                asyncio.run_coroutine_threadsafe(coro, self._loop), loop=self._loop
+            )
+            if self._stop.is_set():
+                self._cancel_task()
+        else:
+            asyncio.run(self._consume_async(opener, own_loop=True))
+
+    # --- consuming --------------------------------------------------------------------
+
+    def _consume_sync(self, source: Any) -> None:
+        stream = source
+        try:
+            if hasattr(source, "__enter__") and not hasattr(source, "__iter__"):
+                stream = source.__enter__()
+            self._attach(stream)
+            for item in stream:
+                if self._stop.is_set():
+                    break
+                self._feed(item)
+        except BaseException as exc:  # noqa: BLE001
+            self._fail(exc)
+        finally:
+            self._close_sync(stream, source)
+            self._consumer_finished()
+
+    async def _consume_async(self, opener: Callable[[], Any], own_loop: bool = False) -> None:
+        if own_loop:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()
+        stream = source = None
+        try:
+            source = opener()
+            if inspect.isawaitable(source):
+                source = await source
+            stream = source
+            if hasattr(source, "__aenter__") and not hasattr(source, "__aiter__"):
+                stream = await source.__aenter__()
+            self._attach(stream)
+            if hasattr(stream, "__aiter__"):
+                async for item in stream:
+                    if self._stop.is_set():
+                        break
+                    self._feed(item)
+            else:
+                for item in stream:
+                    if self._stop.is_set():
+                        break
+                    self._feed(item)
+        except BaseException as exc:  # noqa: BLE001 - includes CancelledError from Stop
+            self._fail(exc)
+        finally:
+            await self._close_async(stream, source)
+            self._consumer_finished()
+
+    def _attach(self, stream: Any) -> None:
+        response = find_response(stream)
+        with self._lock:
+            self._response = response
+            stopped = self._stop.is_set()
+            if not stopped:
+                self.status = "streaming"
+        if stopped:
+            abort(response)
+            raise _Stopped
+        self._on_status("streaming")
+
+    def _feed(self, item: Any) -> None:
+        name, events = normalise(item)
+        with self._wake:
+            if self._ended.is_set():
+                return
+            self.document.apply(name, events)
+            if not self._dirty:
+                self._dirty = True
+                self._wake.notify()
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._stop.is_set() or isinstance(exc, _Stopped):
+            return
+        if isinstance(exc, asyncio.CancelledError | GeneratorExit | KeyboardInterrupt):
+            message = f"The stream was cancelled ({type(exc).__name__})."
+        else:
+            message = describe_error(exc)
+        with self._lock:
+            if self._ended.is_set():
+                return
+            self.error = self.error or message
+
+    def _close_sync(self, stream: Any, source: Any) -> None:
+        for obj in (stream, source):
+            close = getattr(obj, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:  # noqa: BLE001 - the stream already ended
+                    self._fail(exc)
+                break
+
+    async def _close_async(self, stream: Any, source: Any) -> None:
+        for obj in (stream, source):
+            close = getattr(obj, "aclose", None) or getattr(obj, "close", None)
+            if callable(close):
+                try:
+                    result = close()
+                    if inspect.isawaitable(result):
+                        await asyncio.shield(asyncio.ensure_future(result))
+                except BaseException as exc:  # noqa: BLE001 - the stream already ended
+                    self._fail(exc)
+                break
+
+    def _consumer_finished(self) -> None:
+        with self._wake:
+            self._consumer_done = True
+            self._dirty = True
+            self._wake.notify()
+
+    # --- stopping -------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the stream: close the connection now, keep the text so far. Any thread."""
+        if self._stop.is_set() or self._ended.is_set():
+            return
+        self._stop.set()
+        with self._lock:
+            response = self._response
+        abort(response)
+        self._cancel_task()
+        with self._wake:
+            self._dirty = True
+            self._wake.notify()
+
+    def _cancel_task(self) -> None:
+        task, loop = self._task, self._loop
+        if task is None or loop is None or task.done():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            task.cancel()
+        else:
+            loop.call_soon_threadsafe(task.cancel)
+
+    # --- publishing -----------------------------------------------------------------
+
+    def request_snapshot(self) -> None:
+        """A view asked for the whole state (it joined late or saw a gap)."""
+        with self._wake:
+            if self._ended.is_set():
+                snapshot = self.final_snapshot
+            else:
+                self._snapshot_wanted = True
+                self._dirty = True
+                self._wake.notify()
+                return
+        if snapshot is not None:
+            self._publish({"type": "snapshot", "snapshot": snapshot, "final": False})
+
+    def _flush_loop(self) -> None:
+        frame = 1.0 / FRAME_RATE
+        last = 0.0
+        while True:
+            with self._wake:
+                self._wake.wait_for(lambda: self._dirty)
+                delay = last + frame - time.monotonic()
+            if delay > 0 and not self._consumer_done and not self._stop.is_set():
+                time.sleep(delay)
+            if self._stop.is_set():
+                # The consumer normally returns at once; a stuck source is left behind.
+                with self._wake:
+                    self._wake.wait_for(lambda: self._consumer_done, timeout=STUCK_SOURCE_GRACE)
+            if self._consumer_done or self._stop.is_set():
+                self._final_flush()
+                return
+            self._flush()
+            last = time.monotonic()
+
+    def _views(self) -> list[PartView]:
+        doc = self.document
+        views = []
+        for part in doc.parts.values():
+            views.append(
+                PartView(part.id, part.kind, part.choice, dict(part.info), part.done, part.text)
+            )
+        return views
+
+    def _flush(self, final: bool = False) -> None:
+        with self._wake:
+            self._dirty = False
+            views = self._views()
+            status, error = self.status, self.error
+            want_snapshot, self._snapshot_wanted = self._snapshot_wanted, False
+            now = time.monotonic()
+            metrics = None
+            if final or now - self._last_metrics >= METRICS_INTERVAL:
+                metrics = self.document.metrics()
+                self._last_metrics = now
+        ops = self._builder.build(views, final=final)
+        html = "".join(self._builder.html_of(v.id) for v in views if v.kind == "text" and v.choice == 0)
+        if ops or metrics is not None or final:
+            self._builder.seq += 1
+            patch: dict[str, Any] = {"type": "patch", "seq": self._builder.seq, "status": status}
+            if ops:
+                patch["parts"] = ops
+            if metrics is not None:
+                patch["metrics"] = metrics
+            if error:
+                patch["error"] = error
+            with self._lock:
+                self.html = html
+            self._publish(patch)
+        if want_snapshot or final:
+            snapshot = self._snapshot(views, status, error)
+            if final:
+                self.final_snapshot = snapshot
+            self._publish({"type": "snapshot", "snapshot": snapshot, "final": final})
+
+    def _snapshot(self, views: list[PartView], status: str, error: str | None) -> dict[str, Any]:
+        with self._lock:
+            metrics = self.document.metrics()
+            log = self.document.event_log()
+        return {
+            "seq": self._builder.seq,
+            "status": status,
+            "error": error,
+            "parts": self._builder.snapshot_parts(views),
+            "metrics": metrics,
+            "log": log,
+        }
+
+    def _final_flush(self) -> None:
+        with self._lock:
+            self.document.end()
+            if self._stop.is_set():
+                self.status = "stopped"
+            elif self.error is not None or self.document.failure is not None:
+                self.status = "error"
+                self.error = self.error or self.document.failure
+            else:
+                self.status = "done"
+        try:
+            self._flush(final=True)
+        finally:
+            self._on_status(self.status)
+            self._ended.set()
+            self._finished.set_result(None)
+
+    # --- waiting --------------------------------------------------------------------
+
+    @property
+    def ended(self) -> bool:
+        """Whether the stream has ended and everything was published."""
+        return self._ended.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the stream ends; returns whether it did within ``timeout``."""
+        loop = self._loop
+        if self._task is not None and loop is not None and not self._ended.is_set():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop or (loop.is_running() and threading.current_thread() is _loop_thread(loop)):
+                raise RuntimeError(
+                    "wait() would block the event loop this stream runs on; "
+                    "use `await widget` instead (or just display the widget)."
+                )
+        return self._ended.wait(timeout)
+
+    def future(self) -> concurrent.futures.Future[None]:
+        """A future resolved when the stream has ended."""
+        return self._finished
+
+    def threads(self) -> list[threading.Thread]:
+        """The background threads of this stream (for tests: none outlives it)."""
+        return list(self._threads)
+
+
+def _loop_thread(loop: asyncio.AbstractEventLoop) -> threading.Thread | None:
+    thread_id = getattr(loop, "_thread_id", None)
+    for thread in threading.enumerate():
+        if thread.ident == thread_id:
+            return thread
+    return None

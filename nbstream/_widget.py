@@ -1,0 +1,179 @@
+"""``StreamWidget``: the live, displayable object a stream becomes.
+
+Synced traits (kernel ↔ page) are kept to what the page needs and what a saved notebook
+should hold; everything else is a read-only Python attribute backed by the document.
+
+Synced traits:
+
+- ``status`` (``str``, default ``"pending"``): ``pending``, ``streaming``, ``done``,
+  ``stopped`` or ``error``. Observe it with ``w.observe(callback, names="status")``.
+- ``snapshot`` (``dict``, default ``{}``): the whole rendered state (parts, metrics, error),
+  set when the stream ends, so views that join later and saved notebooks show the answer.
+  While streaming, views receive small sequence-numbered patches as custom messages instead,
+  and ask for a snapshot message (``{"type": "hello"}``) when they join late or see a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Generator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ._markdown import highlight_css
+from ._runner import Controller
+
+
+def _asset(name: str) -> str:
+    """Read a front-end asset from the installed package, or from ``js/src`` in a checkout."""
+    packaged = files("nbstream") / "static" / name
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source = Path(__file__).resolve().parent.parent / "js" / "src" / name
+    return source.read_text(encoding="utf-8")
+
+
+class StreamWidget(anywidget.AnyWidget):
+    """A streaming model answer, live in the notebook; create it with ``nbstream.responses()``,
+    ``nbstream.chat()``, ``nbstream.completions()`` or ``nbstream.stream()``."""
+
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css") + "\n" + highlight_css()
+
+    status = traitlets.Unicode("pending", read_only=True).tag(sync=True)
+    snapshot = traitlets.Dict(read_only=True).tag(sync=True)
+
+    def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._status_lock = threading.Lock()
+        self._controller = Controller(opener, self._send_patch, self._sync_status)
+        self.on_msg(self._on_message)
+        self._controller.start(source_is_async)
+
+    # --- kernel <-> page -------------------------------------------------------------
+
+    def _send_patch(self, message: dict[str, Any]) -> None:
+        if message.get("final"):
+            # Views get the final state through the trait (saved with the notebook too).
+            self.set_trait("snapshot", message["snapshot"])
+        else:
+            self.send(message)
+
+    def _sync_status(self, _status: str) -> None:
+        with self._status_lock:
+            self.set_trait("status", self._controller.status)
+
+    def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "stop":
+            self.stop()
+        elif kind == "hello":
+            self._controller.request_snapshot()
+
+    # --- the Python view --------------------------------------------------------------
+
+    def _read(self, getter: Callable[[Any], Any]) -> Any:
+        controller = self._controller
+        with controller._lock:
+            return getter(controller.document)
+
+    @property
+    def text(self) -> str:
+        """The output text so far (Chat with ``n > 1``: choice 0)."""
+        return str(self._read(lambda doc: doc.text()))
+
+    @property
+    def html(self) -> str:
+        """``text`` rendered, exactly as the page shows it once the stream has ended."""
+        with self._controller._lock:
+            return self._controller.html
+
+    @property
+    def refusal(self) -> str | None:
+        """The refusal text, if the model refused."""
+        result: str | None = self._read(lambda doc: doc.refusal())
+        return result
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """Tool calls in output order: ``{"call_id", "name", "arguments"}`` (raw JSON)."""
+        result: list[dict[str, Any]] = self._read(lambda doc: doc.tool_calls())
+        return result
+
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        """Every output part in order: ``{"kind": "text"/"refusal"/..., ...}``."""
+        return list(self._read(lambda doc: [p.as_dict() for p in doc.parts.values()]))
+
+    @property
+    def choices(self) -> list[str]:
+        """The output text of every choice (Chat with ``n > 1``)."""
+        return list(self._read(lambda doc: doc.choices()))
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The usage the API reported, if it did."""
+        result: dict[str, Any] | None = self._read(lambda doc: doc.usage)
+        return result
+
+    @property
+    def error(self) -> str | None:
+        """A readable message when ``status == "error"``."""
+        with self._controller._lock:
+            return self._controller.error if self.status == "error" else None
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """Time to first token, duration, event counts, tokens and rate, finish reason, ..."""
+        return dict(self._read(lambda doc: doc.metrics()))
+
+    @property
+    def event_log(self) -> dict[str, Any]:
+        """The bounded event log: the first and last events with relative times, and counts."""
+        return dict(self._read(lambda doc: doc.event_log()))
+
+    # --- control ----------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop the stream and close its connection, keeping the text so far.
+
+        Safe from any thread, and safe to call twice. This is what the Stop button does.
+        """
+        self._controller.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the stream ends; returns ``False`` if ``timeout`` seconds passed first.
+
+        For scripts and tests; a notebook never needs it. Inside a running event loop use
+        ``await widget``.
+        """
+        if timeout is not None and not isinstance(timeout, int | float):
+            raise TypeError(f"wait(timeout=...) expects seconds as a number, got {timeout!r}")
+        return self._controller.wait(timeout)
+
+    def __await__(self) -> Generator[Any, None, StreamWidget]:
+        async def until_ended() -> StreamWidget:
+            await asyncio.wrap_future(self._controller.future())
+            return self
+
+        return until_ended().__await__()
+
+    def __repr__(self) -> str:
+        text = self.text
+        preview = (text[:60] + "…") if len(text) > 60 else text
+        return f"<StreamWidget status={self.status!r} chars={len(text)} text={preview!r}>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle
+        data = dict(data)
+        data["text/plain"] = self.text or repr(self)
+        return data, metadata
