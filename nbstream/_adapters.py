@@ -102,16 +102,16 @@ def _text_key(ev: Any, kind: str) -> tuple[Any, ...]:
 def _lifecycle(phase: str) -> Callable[[Any], list[Event]]:
     def handle(ev: Any) -> list[Event]:
         response = field(ev, "response")
+        reason = None
+        if phase == "incomplete":
+            reason = field(field(response, "incomplete_details"), "reason") or "incomplete"
         events: list[Event] = [
-            Lifecycle(phase, model=field(response, "model"), response_id=field(response, "id"))
+            Lifecycle(phase, field(response, "model"), field(response, "id"), reason)
         ]
         usage = as_dict(field(response, "usage"))
         if usage:
             events.append(UsageReported(usage))
-        if phase == "incomplete":
-            details = field(response, "incomplete_details")
-            events[0].reason = field(details, "reason") or "incomplete"
-        elif phase == "failed":
+        if phase == "failed":
             error = field(response, "error")
             message = field(error, "message") or "the response failed"
             code = field(error, "code")

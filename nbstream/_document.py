@@ -213,7 +213,9 @@ class Document:
     def parts_of(self, kind: str, choice: int | None = 0) -> list[Part]:
         """Parts of one kind, in output order (of one choice, or of all with ``None``)."""
         return [
-            p for p in self.parts.values() if p.kind == kind and (choice is None or p.choice == choice)
+            p
+            for p in self.parts.values()
+            if p.kind == kind and (choice is None or p.choice == choice)
         ]
 
     def text(self, choice: int = 0) -> str:
@@ -260,9 +262,9 @@ class Document:
         now = self.ended_at if self.ended_at is not None else self._clock()
         tokens, estimated = self.output_tokens()
         ttft = None if self.first_token_at is None else self.first_token_at - self.started_at
-        generating = (
-            None if self.first_token_at is None else (self.last_token_at or now) - self.first_token_at
-        )
+        generating = None
+        if self.first_token_at is not None:
+            generating = (self.last_token_at or now) - self.first_token_at
         rate = tokens / generating if generating and generating > 0 and tokens > 1 else None
         return {
             "ttft_s": _round(ttft),

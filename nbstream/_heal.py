@@ -27,13 +27,17 @@ def _cells(row: str) -> int:
     return len(re.split(r"(?<!\\)\|", inner))
 
 
+def _closes(line: str, fence: str) -> bool:
+    return line.startswith(fence) and not line.strip(fence[0])
+
+
 def _in_open_fence(lines: list[str]) -> bool:
     fence: str | None = None
     for line in lines:
         match = _FENCE_OPEN.match(line)
         if fence is None and match:
             fence = match.group(1)
-        elif fence is not None and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+        elif fence is not None and _closes(line.strip(), fence):
             fence = None
     return fence is not None
 
@@ -62,11 +66,10 @@ def heal(tail: str) -> str:
 
 def _heal_table(lines: list[str]) -> str | None:
     last = lines[-1]
-    if len(lines) >= 2 and "|" in lines[-2] and "-" in last and _DELIMITER_ROW.match(last):
-        if len(lines) == 2 or "|" not in lines[-3]:
-            count = _cells(lines[-2])
-            lines[-1] = "|" + "---|" * count
-            return "\n".join(lines)
+    header_only = len(lines) == 2 or (len(lines) > 2 and "|" not in lines[-3])
+    if header_only and "|" in lines[-2] and "-" in last and _DELIMITER_ROW.match(last):
+        lines[-1] = "|" + "---|" * _cells(lines[-2])
+        return "\n".join(lines)
     if len(lines) == 1 and last.lstrip().startswith("|") and _cells(last) >= 2:
         return last + "\n|" + "---|" * _cells(last)
     return None

@@ -25,7 +25,7 @@ import openai
 from ._adapters import normalise
 from ._connection import abort, find_response
 from ._document import Document
-from ._patches import PatchBuilder, PartView
+from ._patches import PartView, PatchBuilder
 
 FRAME_RATE = 30
 """Patches per second at most (the server drops IOPub output above 1,000 messages/s)."""
@@ -127,7 +127,7 @@ class Controller:
                 self._hand_over_async(source)
                 return
             self._consume_sync(source)
-        except BaseException as exc:  # noqa: BLE001 - every failure ends the stream
+        except BaseException as exc:  # every failure ends the stream
             self._fail(exc)
             self._consumer_finished()
 
@@ -156,7 +156,7 @@ class Controller:
                 if self._stop.is_set():
                     break
                 self._feed(item)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             self._fail(exc)
         finally:
             self._close_sync(stream, source)
@@ -185,7 +185,7 @@ class Controller:
                     if self._stop.is_set():
                         break
                     self._feed(item)
-        except BaseException as exc:  # noqa: BLE001 - includes CancelledError from Stop
+        except BaseException as exc:  # includes CancelledError from Stop
             self._fail(exc)
         finally:
             await self._close_async(stream, source)
@@ -231,7 +231,7 @@ class Controller:
             if callable(close):
                 try:
                     close()
-                except Exception as exc:  # noqa: BLE001 - the stream already ended
+                except Exception as exc:  # the stream already ended
                     self._fail(exc)
                 break
 
@@ -243,7 +243,7 @@ class Controller:
                     result = close()
                     if inspect.isawaitable(result):
                         await asyncio.shield(asyncio.ensure_future(result))
-                except BaseException as exc:  # noqa: BLE001 - the stream already ended
+                except BaseException as exc:  # the stream already ended
                     self._fail(exc)
                 break
 
@@ -336,7 +336,9 @@ class Controller:
                 metrics = self.document.metrics()
                 self._last_metrics = now
         ops = self._builder.build(views, final=final)
-        html = "".join(self._builder.html_of(v.id) for v in views if v.kind == "text" and v.choice == 0)
+        html = "".join(
+            self._builder.html_of(v.id) for v in views if v.kind == "text" and v.choice == 0
+        )
         if ops or metrics is not None or final:
             self._builder.seq += 1
             patch: dict[str, Any] = {"type": "patch", "seq": self._builder.seq, "status": status}
@@ -400,7 +402,8 @@ class Controller:
                 running = asyncio.get_running_loop()
             except RuntimeError:
                 running = None
-            if running is loop or (loop.is_running() and threading.current_thread() is _loop_thread(loop)):
+            on_loop_thread = threading.current_thread() is _loop_thread(loop)
+            if running is loop or (loop.is_running() and on_loop_thread):
                 raise RuntimeError(
                     "wait() would block the event loop this stream runs on; "
                     "use `await widget` instead (or just display the widget)."
