@@ -34,9 +34,11 @@ Request headers (and so the API key) are never recorded.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
+import os
 import random
 import re
 import string
@@ -1241,8 +1243,10 @@ class DemoByteStream(_Body, httpx2.SyncByteStream):
         if step is None:
             raise StopIteration
         wait, times_out = self._wait_plan(step)
-        if wait != 0.0 and self._closed.wait(wait) is False and times_out:
-            raise self._timed_out()
+        if wait != 0.0:
+            woken = self._closed.wait(wait)  # None waits until closed
+            if not woken and times_out:
+                raise self._timed_out()
         return self._deliver(step)
 
     def close(self) -> None:
@@ -1251,22 +1255,27 @@ class DemoByteStream(_Body, httpx2.SyncByteStream):
 
 
 class AsyncDemoByteStream(_Body, httpx2.AsyncByteStream):
-    """An async response body whose pauses are cancellable and end when ``aclose()`` is called.
+    """An async response body whose pauses are cancellable and end when it is closed.
 
-    Pauses also end at once when the reading task is cancelled.
+    Pauses are ``anyio`` waits, so cancelling the reading task ends them at once too.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._wake: anyio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader_thread: int | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        self._reader_thread = threading.get_ident()
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend (trio)
+            self._loop = None
         self._wake = anyio.Event()
-        if self._closed.is_set():
-            self._wake.set()
         while (step := self._next_step()) is not None:
             wait, times_out = self._wait_plan(step)
-            if wait == 0.0:
+            if wait == 0.0 or self._closed.is_set():
                 await anyio.lowlevel.checkpoint()
             else:
                 with anyio.move_on_after(wait):
@@ -1276,12 +1285,16 @@ class AsyncDemoByteStream(_Body, httpx2.AsyncByteStream):
             yield self._deliver(step)
 
     async def aclose(self) -> None:
-        """Close the connection; a reader waiting in a pause (same event loop) wakes at once."""
+        """Close the connection; a reader waiting in a pause wakes at once."""
         self.close_nowait()
 
     def close_nowait(self) -> None:
-        """Mark closed without awaiting (must run on the event loop that reads the body)."""
-        if self._mark_closed() and self._wake is not None:
+        """Close without awaiting; safe from any thread when the reader runs on asyncio."""
+        if not self._mark_closed() or self._wake is None:
+            return
+        if self._loop is not None and threading.get_ident() != self._reader_thread:
+            self._loop.call_soon_threadsafe(self._wake.set)
+        else:
             self._wake.set()
 
 
@@ -1514,7 +1527,7 @@ def demo_client(
     Completions and legacy Completions endpoints. ``demo_transport(client).requests``
     records each request and when its body was closed.
     """
-    common: dict[str, Any] = {"api_key": "demo", "base_url": DEMO_BASE_URL, "max_retries": 0}
+    common = {"base_url": DEMO_BASE_URL, "max_retries": 0, **_hermetic_credentials()}
     if async_client:
         async_transport = AsyncDemoTransport(speed=speed, seed=seed)
         async_http = httpx2.AsyncClient(transport=async_transport, trust_env=False)
@@ -1524,6 +1537,29 @@ def demo_client(
     http = httpx2.Client(transport=transport, trust_env=False)
     _TRANSPORTS[http] = transport
     return openai.OpenAI(http_client=http, **common)
+
+
+def _hermetic_credentials() -> dict[str, Any]:
+    """Keyword arguments that keep real credentials out of a demo client.
+
+    openai 3.x fills organization, project, admin key and webhook secret from the environment
+    when they are not passed, and adds the headers of ``OPENAI_CUSTOM_HEADERS`` (an
+    ``Authorization`` there even replaces ``api_key``).
+    """
+    headers: dict[str, Any] = {}
+    for line in os.environ.get("OPENAI_CUSTOM_HEADERS", "").split("\n"):
+        name, colon, _ = line.partition(":")
+        if colon and name.strip() and name.strip().lower() != "authorization":
+            headers[name.strip()] = openai.Omit()
+    headers["Authorization"] = "Bearer demo"
+    return {
+        "api_key": "demo",
+        "admin_api_key": "",
+        "organization": "",
+        "project": "",
+        "webhook_secret": "",
+        "default_headers": headers,
+    }
 
 
 def demo_transport(

@@ -90,6 +90,7 @@ class Controller:
         self._ended = threading.Event()
         self._finished = concurrent.futures.Future[None]()
         self._consumer_done = False
+        self._finalizing = False
         self._snapshot_wanted = False
         self._response: httpx2.Response | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -206,7 +207,7 @@ class Controller:
     def _feed(self, item: Any) -> None:
         name, events = normalise(item)
         with self._wake:
-            if self._ended.is_set():
+            if self._stop.is_set() or self._finalizing:
                 return
             self.document.apply(name, events)
             if not self._dirty:
@@ -221,7 +222,7 @@ class Controller:
         else:
             message = describe_error(exc)
         with self._lock:
-            if self._ended.is_set():
+            if self._finalizing:
                 return
             self.error = self.error or message
 
@@ -257,11 +258,13 @@ class Controller:
 
     def stop(self) -> None:
         """Stop the stream: close the connection now, keep the text so far. Any thread."""
-        if self._stop.is_set() or self._ended.is_set():
-            return
-        self._stop.set()
         with self._lock:
+            if self._stop.is_set() or self._finalizing:
+                return
+            self._stop.set()
+            self.status = "stopped"  # decided now: later items are ignored
             response = self._response
+        self._on_status("stopped")
         abort(response)
         self._cancel_task()
         with self._wake:
@@ -372,6 +375,7 @@ class Controller:
 
     def _final_flush(self) -> None:
         with self._lock:
+            self._finalizing = True
             self.document.end()
             if self._stop.is_set():
                 self.status = "stopped"
