@@ -10,8 +10,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import openai
 import pydantic
 
+from ._connection import ConnectionTracker, tracked_client
 from ._runner import is_async_source
 from ._widget import StreamWidget
 
@@ -68,8 +70,13 @@ def _request(api: str, client: Any, kwargs: dict[str, Any]) -> StreamWidget:
     arguments = {**kwargs, "stream": True}
     if api == "chat" and "stream_options" not in arguments:
         arguments["stream_options"] = {"include_usage": True}
-    is_async = inspect.iscoroutinefunction(create)
-    return StreamWidget(lambda: create(**arguments), source_is_async=is_async)
+    is_async = isinstance(client, openai.AsyncOpenAI)
+    if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
+        # Stop cancels the task, which closes a connection still waiting for its response.
+        return StreamWidget(lambda: create(**arguments), source_is_async=True)
+    tracker = ConnectionTracker()
+    create = _create_method(tracked_client(client, tracker), api)
+    return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker)
 
 
 def responses(client: Any, /, **create_kwargs: Any) -> StreamWidget:

@@ -11,6 +11,7 @@ the original; for transports without a socket (in-process ones), the response is
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import socket
 from typing import Any
@@ -37,12 +38,76 @@ def find_response(stream: Any) -> httpx2.Response | None:
 
 
 def _socket_of(response: httpx2.Response) -> socket.socket | None:
-    network_stream = response.extensions.get("network_stream")
+    return _stream_socket(response.extensions.get("network_stream"))
+
+
+class ConnectionTracker:
+    """Remembers the connection a sync request opens, so Stop can close it while the request
+    is still waiting for its response (``status == "pending"``).
+
+    It rides on httpcore's ``trace`` request extension, installed on a private copy of the
+    caller's client (:func:`tracked_client`): the caller's own client is left untouched.
+    """
+
+    def __init__(self) -> None:
+        self.network_stream: Any = None
+
+    def install(self, request: httpx2.Request) -> None:
+        """Add the tracing hook to one outgoing request."""
+        previous = request.extensions.get("trace")
+
+        def trace(name: str, info: dict[str, Any]) -> None:
+            if name in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                self.network_stream = info.get("return_value")
+            if previous is not None:
+                previous(name, info)
+
+        request.extensions = {**request.extensions, "trace": trace}
+
+    def abort(self) -> bool:
+        """Shut down the tracked connection, if the request opened one."""
+        return _shutdown(_stream_socket(self.network_stream))
+
+
+def tracked_client(client: Any, tracker: ConnectionTracker) -> Any:
+    """A copy of a sync openai client (same connection pool) whose requests feed ``tracker``."""
+    copy = getattr(client, "with_options", None)
+    own = copy() if callable(copy) else None
+    prepare = getattr(own, "_prepare_request", None)
+    if own is None or not callable(prepare) or inspect.iscoroutinefunction(prepare):
+        return client
+
+    def prepare_request(request: httpx2.Request) -> Any:
+        tracker.install(request)
+        return prepare(request)
+
+    own._prepare_request = prepare_request
+    return own
+
+
+def _stream_socket(network_stream: Any) -> socket.socket | None:
     get_extra_info = getattr(network_stream, "get_extra_info", None)
     if get_extra_info is None:
         return None
     sock = get_extra_info("socket")
     return sock if isinstance(sock, socket.socket) else None
+
+
+def _shutdown(sock: socket.socket | None) -> bool:
+    """Shut down a duplicate of the socket's descriptor: wakes a blocked reader at once."""
+    if sock is None:
+        return False
+    fd = sock.fileno()
+    if fd < 0:
+        return False
+    with contextlib.suppress(OSError):
+        duplicate = socket.socket(fileno=os.dup(fd))
+        try:
+            duplicate.shutdown(socket.SHUT_RDWR)
+        finally:
+            duplicate.close()
+        return True
+    return False
 
 
 def abort(response: httpx2.Response | None) -> bool:
@@ -52,17 +117,8 @@ def abort(response: httpx2.Response | None) -> bool:
     """
     if response is None:
         return False
-    sock = _socket_of(response)
-    if sock is not None:
-        fd = sock.fileno()
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                duplicate = socket.socket(fileno=os.dup(fd))
-                try:
-                    duplicate.shutdown(socket.SHUT_RDWR)
-                finally:
-                    duplicate.close()
-                return True
+    if _shutdown(_socket_of(response)):
+        return True
     # No socket (an in-process transport): its stream's close() must be thread-safe.
     stream = getattr(response, "stream", None)
     close = getattr(stream, "close", None)

@@ -1363,27 +1363,41 @@ class _DemoServer:
     def _answer(
         self, method: str, path: str, body: Any, record: DemoRequest, rng: random.Random
     ) -> tuple[int, Any, list[_Step] | None]:
-        """Return (status, JSON payload, steps) — steps None means "send the payload now"."""
+        """Return (status, JSON payload, steps); steps None means "send the payload now"."""
         route = path[3:] if path.startswith("/v1/") else path
         api = _ROUTES.get(route.rstrip("/"))
         if api is None or method != "POST":
             return 404, _error_body(f"Invalid URL ({method} {path})", "invalid_request_error"), None
+        error = self._reject(api, body)
+        if error is not None:
+            return *error, None
+        return 200, None, self._serve(api, body, record, rng)
+
+    @staticmethod
+    def _reject(api: str, body: Any) -> tuple[int, dict[str, Any]] | None:
+        """The error status and payload the API would answer ``body`` with, if any."""
         if not isinstance(body, dict):
             message = (
                 "We could not parse the JSON body of your request. (HINT: This likely means "
                 "you aren't using your HTTP library correctly.)"
             )
-            return 400, _error_body(message, "invalid_request_error"), None
+            return 400, _error_body(message, "invalid_request_error")
         model = body.get("model")
         if not isinstance(model, str) or not model:
             message = "you must provide a model parameter"
-            return 400, _error_body(message, "invalid_request_error", param="model"), None
+            return 400, _error_body(message, "invalid_request_error", param="model")
         if model in ERROR_MODELS:
             status, type_, code, message = ERROR_MODELS[model]
-            return status, _error_body(message, type_, code), None
-        invalid = self._validate(api, body)
-        if invalid is not None:
-            return 400, invalid, None
+            return status, _error_body(message, type_, code)
+        invalid = _DemoServer._validate(api, body)
+        return None if invalid is None else (400, invalid)
+
+    @staticmethod
+    def _serve(
+        api: str, body: dict[str, Any], record: DemoRequest, rng: random.Random
+    ) -> list[_Step]:
+        """The steps of a successful answer: an event stream, or one late JSON document."""
+        model = body["model"]
         ctx = _Context(body=body, model=model, rng=rng, prompt=_prompt(api, body))
         builder: _PlanBuilder
         if api == "responses":
@@ -1394,12 +1408,12 @@ class _DemoServer:
             record.texts = list(builder.texts)
         plan = builder.streaming(_Pacer(rng))
         if record.stream:
-            return 200, None, _inject_fault(model, plan.steps, rng)
+            return _inject_fault(model, plan.steps, rng)
         if model == SILENT_MODEL:
-            return 200, None, [_Step(math.inf, kind="silence")]
+            return [_Step(math.inf, kind="silence")]
         if model == RESET_MODEL:
-            return 200, None, [_Step(plan.duration / 3, kind="reset")]
-        return 200, None, [_Step(plan.duration, _json(builder.complete()))]
+            return [_Step(plan.duration / 3, kind="reset")]
+        return [_Step(plan.duration, _json(builder.complete()))]
 
     @staticmethod
     def _validate(api: str, body: dict[str, Any]) -> dict[str, Any] | None:

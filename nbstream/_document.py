@@ -44,25 +44,21 @@ class Part:
     choice: int
     info: dict[str, Any] = field(default_factory=dict)
     done: bool = False
-    version: int = 0
-    _chunks: list[str] = field(default_factory=list)
+    generation: int = 0
+    """Bumped when the content is replaced rather than appended to."""
+    text: str = ""
 
-    @property
-    def text(self) -> str:
-        """The content streamed so far (joined once, then cached)."""
-        if len(self._chunks) > 1:
-            self._chunks[:] = ["".join(self._chunks)]
-        return self._chunks[0] if self._chunks else ""
-
-    def append(self, text: str) -> None:
-        """Append streamed content."""
-        self._chunks.append(text)
-        self.version += 1
+    def append(self, delta: str) -> None:
+        """Append streamed content, in place (linear time over a whole stream)."""
+        text = self.text
+        self.text = ""  # drop the attribute's reference so += can grow the string in place
+        text += delta
+        self.text = text
 
     def replace(self, text: str) -> None:
         """Replace the content with the authoritative full text."""
-        self._chunks[:] = [text]
-        self.version += 1
+        self.text = text
+        self.generation += 1
 
     def as_dict(self) -> dict[str, Any]:
         """The public description of this part (``StreamWidget.parts`` entries)."""
@@ -169,7 +165,6 @@ class Document:
                 part.replace(event.text)
             self._merge_info(part, event.info)
             part.done = True
-            part.version += 1
         elif isinstance(event, Lifecycle):
             self.phase = event.phase
             self.model = event.model or self.model
@@ -193,7 +188,6 @@ class Document:
                 part.info.setdefault("annotations", []).append(value)
             elif value is not None:
                 part.info[key] = value
-        part.version += 1
 
     def _token(self, now: float) -> None:
         self.deltas += 1
@@ -228,10 +222,12 @@ class Document:
         return "".join(p.text for p in parts) if parts else None
 
     def tool_calls(self) -> list[dict[str, Any]]:
-        """Tool calls of choice 0 in output order, arguments as the raw JSON string."""
+        """Calls for the caller to run (function and custom tools) of choice 0, in output
+        order, arguments as the raw JSON string. Server-run MCP calls are only in ``parts``."""
         return [
             {"call_id": p.info.get("call_id"), "name": p.info.get("name"), "arguments": p.text}
             for p in self.parts_of("tool_call")
+            if p.info.get("type") != "mcp_call"
         ]
 
     def choices(self) -> list[str]:

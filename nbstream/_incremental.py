@@ -42,57 +42,73 @@ def _line_offset(text: str, line: int) -> int:
 
 
 class IncrementalRenderer:
-    """Incremental markdown rendering of one part's growing text."""
+    """Incremental markdown rendering of one part's growing text.
+
+    Feed it with :meth:`append` (cheap) or :meth:`replace`, and call :meth:`render` when the
+    page should be updated (on the frame clock): the cost of a render is that of the open
+    tail, whatever the length of the text and however many chunks arrived since.
+    """
 
     def __init__(self, md: MarkdownIt | None = None) -> None:
         self._md = md or make_markdown()
+        self._reset_state()
+
+    def _reset_state(self) -> None:
         self._text = ""
         self._offset = 0
         self._references: dict[str, Any] = {}
+        self._reset_pending = False
         self.blocks: list[str] = []
         self.tail_html = ""
-        self.raw_tail_html = ""
 
     @property
     def text(self) -> str:
-        """The text rendered so far."""
+        """The text fed so far."""
         return self._text
 
-    @property
-    def html(self) -> str:
-        """Committed blocks followed by the unhealed tail (equals a whole render, see module)."""
-        return "".join(self.blocks) + self.raw_tail_html
+    def append(self, delta: str) -> None:
+        """Add streamed text (in place: linear time over a whole stream)."""
+        text = self._text
+        self._text = ""  # drop the attribute's reference so += can grow the string in place
+        text += delta
+        self._text = text
 
-    def _env(self) -> dict[str, Any]:
-        return {"references": dict(self._references)}
+    def replace(self, text: str) -> None:
+        """Set the whole text; an extension of the current text stays incremental."""
+        if text.startswith(self._text):
+            self.append(text[len(self._text) :])
+            return
+        self._reset_state()
+        self._text = text
+        self._reset_pending = True
 
     def update(self, text: str) -> RenderUpdate:
-        """Render ``text`` (normally the previous text plus more) and say what changed."""
-        result = RenderUpdate()
-        if not text.startswith(self._text):
-            self.__init__(self._md)  # type: ignore[misc]
-            result.reset = True
-        self._text = text
-        tail = text[self._offset :]
+        """``replace(text)`` then :meth:`render`."""
+        self.replace(text)
+        return self.render()
+
+    def render(self) -> RenderUpdate:
+        """Commit the blocks that became final and render the open tail (healed)."""
+        result = RenderUpdate(reset=self._reset_pending)
+        self._reset_pending = False
+        tail = self._text[self._offset :]
+        healed = heal(tail)
         env = self._env()
-        tokens = self._md.parse(tail, env)
+        tokens = self._md.parse(healed, env)
         starts = [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
         if len(starts) >= 2:
+            # Healing only touches the last line, so the lines before are the raw ones.
             last = starts[-1]
             cut = _line_offset(tail, tokens[last].map[0])  # type: ignore[index]
             self._commit(tail[:cut], tokens[:last], result)
             self._offset += cut
-            tail = tail[cut:]
             tokens = tokens[last:]
-        self.raw_tail_html = self._render(tokens, env)
-        healed = heal(tail)
-        if healed == tail:
-            self.tail_html = self.raw_tail_html
-        else:
-            healed_env = self._env()
-            self.tail_html = self._render(self._md.parse(healed, healed_env), healed_env)
+        self.tail_html = self._render(tokens, env)
         result.tail = self.tail_html
         return result
+
+    def _env(self) -> dict[str, Any]:
+        return {"references": dict(self._references)}
 
     def _commit(self, source: str, tokens: list[Token], result: RenderUpdate) -> None:
         env = self._env()
@@ -104,6 +120,17 @@ class IncrementalRenderer:
 
     def _render(self, tokens: list[Token], env: dict[str, Any]) -> str:
         return self._md.renderer.render(tokens, self._md.options, env)
+
+    @property
+    def raw_tail_html(self) -> str:
+        """The open tail rendered without healing."""
+        env = self._env()
+        return self._render(self._md.parse(self._text[self._offset :], env), env)
+
+    @property
+    def html(self) -> str:
+        """Committed blocks followed by the unhealed tail (equals a whole render, see module)."""
+        return "".join(self.blocks) + self.raw_tail_html
 
     def finish(self) -> str:
         """The whole text rendered once more; settles reference-style link definitions."""

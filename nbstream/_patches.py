@@ -19,14 +19,17 @@ MARKDOWN_KINDS = frozenset({"text", "reasoning"})
 
 @dataclass(slots=True)
 class PartView:
-    """A consistent copy of one part, taken under the controller's lock."""
+    """What changed in one part since the last flush, copied under the controller's lock."""
 
     id: int
     kind: str
     choice: int
     info: dict[str, Any]
     done: bool
-    text: str
+    generation: int
+    """The part's content generation: a new one means ``new_text`` is the whole text."""
+    new_text: str
+    """The text appended since the last flush (or all of it, for a new generation)."""
 
 
 @dataclass(slots=True)
@@ -35,6 +38,8 @@ class _Sent:
 
     info: dict[str, Any] | None = None
     done: bool = False
+    generation: int = 0
+    length: int = 0
     tail: str = ""
     text: str = ""
     renderer: IncrementalRenderer | None = None
@@ -62,32 +67,46 @@ class PatchBuilder:
         self.seq = 0
         self._sent: dict[int, _Sent] = {}
 
+    def known(self, part_id: int) -> tuple[int, int]:
+        """``(generation, length)`` of the text already taken from a part."""
+        sent = self._sent.get(part_id)
+        return (0, 0) if sent is None else (sent.generation, sent.length)
+
     def build(self, parts: list[PartView], *, final: bool = False) -> list[dict[str, Any]]:
         """Operations bringing the front-end up to ``parts`` (``final``: settle every tail)."""
         ops: list[dict[str, Any]] = []
         for part in parts:
             sent = self._sent.setdefault(part.id, _Sent())
+            replaced = part.generation != sent.generation
+            sent.length = len(part.new_text) if replaced else sent.length + len(part.new_text)
+            sent.generation = part.generation
             op: dict[str, Any] = {"id": part.id}
             if sent.info != part.info or sent.done != part.done:
                 op.update(kind=part.kind, choice=part.choice, info=part.info, done=part.done)
                 sent.info, sent.done = part.info, part.done
             if part.kind in MARKDOWN_KINDS:
-                self._markdown(part, sent, op, final)
-            elif part.text != sent.text:
-                keep = _common_prefix(sent.text, part.text)
-                op.update(keep=keep, text=part.text[keep:])
-                sent.text = part.text
+                self._markdown(part, replaced, sent, op, final)
+            elif replaced or part.new_text:
+                text = part.new_text if replaced else sent.text + part.new_text
+                keep = _common_prefix(sent.text, text) if replaced else len(sent.text)
+                op.update(keep=keep, text=text[keep:])
+                sent.text = text
             if len(op) > 1:
                 ops.append(op)
         return ops
 
-    def _markdown(self, part: PartView, sent: _Sent, op: dict[str, Any], final: bool) -> None:
+    def _markdown(self, part: PartView, replaced: bool, sent: _Sent, op: dict[str, Any],
+                  final: bool) -> None:
         renderer = sent.renderer
         if renderer is None:
             renderer = sent.renderer = IncrementalRenderer()
-        if part.text == renderer.text and not final:
+        if replaced:
+            renderer.replace(part.new_text)
+        elif part.new_text:
+            renderer.append(part.new_text)
+        elif not final:
             return
-        update = renderer.update(part.text)
+        update = renderer.render()
         tail = update.tail
         appended = update.appended
         if update.reset:

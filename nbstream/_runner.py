@@ -23,7 +23,7 @@ import httpx2
 import openai
 
 from ._adapters import normalise
-from ._connection import abort, find_response
+from ._connection import ConnectionTracker, abort, find_response
 from ._document import Document
 from ._patches import PartView, PatchBuilder
 
@@ -76,8 +76,10 @@ class Controller:
     """Owns one stream: its document, its consumer, its flusher and its Stop."""
 
     def __init__(self, opener: Callable[[], Any], publish: Publish,
-                 on_status: Callable[[str], None]) -> None:
+                 on_status: Callable[[str], None],
+                 tracker: ConnectionTracker | None = None) -> None:
         self._opener = opener
+        self._tracker = tracker
         self._publish = publish
         self._on_status = on_status
         self._lock = threading.Lock()
@@ -265,7 +267,8 @@ class Controller:
             self.status = "stopped"  # decided now: later items are ignored
             response = self._response
         self._on_status("stopped")
-        abort(response)
+        if not abort(response) and response is None and self._tracker is not None:
+            self._tracker.abort()  # the request is still waiting for its response
         self._cancel_task()
         with self._wake:
             self._dirty = True
@@ -319,11 +322,14 @@ class Controller:
             last = time.monotonic()
 
     def _views(self) -> list[PartView]:
-        doc = self.document
+        """What changed in each part since the last flush (call with the lock held)."""
         views = []
-        for part in doc.parts.values():
+        for part in self.document.parts.values():
+            generation, length = self._builder.known(part.id)
+            new_text = part.text if part.generation != generation else part.text[length:]
             views.append(
-                PartView(part.id, part.kind, part.choice, dict(part.info), part.done, part.text)
+                PartView(part.id, part.kind, part.choice, dict(part.info), part.done,
+                         part.generation, new_text)
             )
         return views
 

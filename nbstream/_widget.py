@@ -25,6 +25,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ._connection import ConnectionTracker
 from ._markdown import highlight_css
 from ._runner import Controller
 
@@ -49,10 +50,10 @@ class StreamWidget(anywidget.AnyWidget):
     snapshot = traitlets.Dict(read_only=True).tag(sync=True)
 
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
-                 **kwargs: Any) -> None:
+                 connection: ConnectionTracker | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._status_lock = threading.Lock()
-        self._controller = Controller(opener, self._send_patch, self._sync_status)
+        self._controller = Controller(opener, self._send_patch, self._sync_status, connection)
         self.on_msg(self._on_message)
         self._controller.start(source_is_async)
 
