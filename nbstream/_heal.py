@@ -81,6 +81,7 @@ def heal_inline(line: str) -> str:
     code: str | None = None
     link_depth = 0
     in_destination = False
+    dangling = False
     i, n = 0, len(line)
     while i < n:
         ch = line[i]
@@ -115,15 +116,20 @@ def heal_inline(line: str) -> str:
                 continue
         elif ch in "*_~":
             run = _run(line, i, ch)
+            depth = len(stack)
             _delimiter(line, i, run, stack)
             i += len(run)
+            before = line[i - len(run) - 1 : i - len(run)]
+            dangling = i == n and len(stack) >= depth and not before.isspace()
             continue
         i += 1
     if code is not None:
         return line + code if not line.endswith(code) else line[: -len(code)]
     if in_destination:
-        return line + ")"
+        return line + ("#)" if line.endswith("(") else ")")
     healed = _TRAILING_RUN.sub(r"\1", line)
+    if dangling and stack:
+        healed = healed.rstrip("*_~")  # a closer still arriving ("**bold*"): complete it
     if link_depth and "[" in healed:
         cut = healed.rfind("[")
         healed = healed[:cut] + healed[cut + 1 :]
