@@ -29,6 +29,8 @@ from ._patches import PartView, PatchBuilder
 
 FRAME_RATE = 30
 """Patches per second at most (the server drops IOPub output above 1,000 messages/s)."""
+RENDER_SHARE = 4
+"""A flush that took ``t`` seconds is followed by at least ``RENDER_SHARE * t`` of rest."""
 METRICS_INTERVAL = 0.25
 """Seconds between live metrics updates in patches."""
 STUCK_SOURCE_GRACE = 0.5
@@ -303,12 +305,12 @@ class Controller:
             self._publish({"type": "snapshot", "snapshot": snapshot, "final": False})
 
     def _flush_loop(self) -> None:
-        frame = 1.0 / FRAME_RATE
-        last = 0.0
+        last, cost = 0.0, 0.0
         while True:
             with self._wake:
                 self._wake.wait_for(lambda: self._dirty)
-                delay = last + frame - time.monotonic()
+                # A frame clock that also keeps rendering under ~1/RENDER_SHARE of the time.
+                delay = last + max(1.0 / FRAME_RATE, cost * RENDER_SHARE) - time.monotonic()
             if delay > 0 and not self._consumer_done and not self._stop.is_set():
                 time.sleep(delay)
             if self._stop.is_set():
@@ -318,8 +320,10 @@ class Controller:
             if self._consumer_done or self._stop.is_set():
                 self._final_flush()
                 return
+            started = time.monotonic()
             self._flush()
             last = time.monotonic()
+            cost = last - started
 
     def _views(self) -> list[PartView]:
         """What changed in each part since the last flush (call with the lock held)."""
@@ -357,6 +361,8 @@ class Controller:
                 patch["metrics"] = metrics
             if error:
                 patch["error"] = error
+            if final:
+                patch["final"] = True
             with self._lock:
                 self.html = html
             self._publish(patch)

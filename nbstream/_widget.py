@@ -61,8 +61,12 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _send_patch(self, message: dict[str, Any]) -> None:
         if message.get("final"):
-            # Views get the final state through the trait (saved with the notebook too).
-            self.set_trait("snapshot", message["snapshot"])
+            # Every view already has the final state from the patches, and records it in its
+            # own copy of the trait (that is what a saved notebook keeps). The kernel keeps
+            # it for views that join later, without sending it: no second copy on IOPub.
+            snapshot = message["snapshot"]
+            with self._lock_property(snapshot=snapshot):
+                self.set_trait("snapshot", snapshot)
         else:
             self.send(message)
 

@@ -10,7 +10,7 @@
 /** @typedef {{id: number, kind?: string, choice?: number, info?: Record<string, any>, done?: boolean,
  *   append?: string[], keep?: number, tail?: string, text?: string, reset?: boolean}} PartOp */
 /** @typedef {{type: "patch", seq: number, status: string, parts?: PartOp[],
- *   metrics?: Record<string, any>, error?: string}} Patch */
+ *   metrics?: Record<string, any>, error?: string, final?: boolean}} Patch */
 /** @typedef {{seq: number, status: string, error?: string | null, parts: any[],
  *   metrics?: Record<string, any>}} Snapshot */
 
@@ -59,6 +59,8 @@ class PartView {
     this.choice = op.choice || 0;
     this.tailHtml = "";
     this.text = "";
+    /** @type {string[]} committed blocks' HTML, kept for the snapshot this view records */
+    this.blockHtml = [];
     this.el = h("div", `nbs-part nbs-${this.kind}`);
     this.el.dataset.part = String(op.id);
     if (this.kind === "text" || this.kind === "reasoning") {
@@ -87,9 +89,13 @@ class PartView {
     if (this.blocks && this.tail) {
       if (op.reset) {
         this.blocks.replaceChildren();
+        this.blockHtml = [];
         this.tailHtml = "";
       }
-      for (const html of op.append || []) this.blocks.insertAdjacentHTML("beforeend", html);
+      for (const html of op.append || []) {
+        this.blocks.insertAdjacentHTML("beforeend", html);
+        this.blockHtml.push(html);
+      }
       if (op.tail !== undefined || op.append) {
         this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + (op.tail || "");
         this.tail.innerHTML = this.tailHtml;
@@ -118,7 +124,15 @@ class PartView {
     }
   }
 
-  /** The snapshot entry for this part. */
+  /** This part as a snapshot entry (the same shape the kernel sends). */
+  toSnapshot() {
+    const entry = { id: this.id, kind: this.kind, choice: this.choice, info: this.info || {},
+      done: !!this.done };
+    return this.blocks
+      ? { ...entry, blocks: [...this.blockHtml], tail: this.tailHtml }
+      : { ...entry, text: this.text };
+  }
+
   /** @param {any} entry */
   static fromSnapshot(entry) {
     const view = new PartView(entry);
@@ -153,6 +167,8 @@ export class StreamView {
     this.error.hidden = true;
     this.footer = h("div", "nbstream-footer");
     this.wantsSnapshot = false;
+    /** @type {Record<string, any> | undefined} */
+    this.metrics = undefined;
   }
 
   /** @param {Snapshot} snapshot */
@@ -165,6 +181,7 @@ export class StreamView {
     for (const entry of snapshot.parts || []) this.addPart(PartView.fromSnapshot(entry));
     this.seq = snapshot.seq;
     this.setError(snapshot.error);
+    this.metrics = snapshot.metrics;
     this.footer.textContent = formatMetrics(snapshot.metrics);
     this.wantsSnapshot = false;
     return true;
@@ -192,10 +209,28 @@ export class StreamView {
       }
       part.apply(op);
     }
-    if (patch.metrics) this.footer.textContent = formatMetrics(patch.metrics);
+    if (patch.metrics) {
+      this.metrics = patch.metrics;
+      this.footer.textContent = formatMetrics(patch.metrics);
+    }
     this.setError(patch.error);
     this.seq = patch.seq;
     return "applied";
+  }
+
+  /**
+   * The whole state as a snapshot, for the view's own copy of the `snapshot` trait.
+   * @param {string} status
+   * @returns {Snapshot}
+   */
+  toSnapshot(status) {
+    return {
+      seq: this.seq,
+      status,
+      error: this.error.hidden ? null : this.error.textContent,
+      parts: [...this.parts.values()].map((part) => part.toSnapshot()),
+      metrics: this.metrics,
+    };
   }
 
   /** @param {string | null | undefined} message */
@@ -249,8 +284,12 @@ function render({ model, el }) {
     for (const msg of messages) {
       if (msg.type === "snapshot") {
         view.applySnapshot(msg.snapshot);
-      } else if (msg.type === "patch" && view.applyPatch(msg) === "gap") {
-        askForSnapshot();
+      } else if (msg.type === "patch") {
+        const outcome = view.applyPatch(msg);
+        if (outcome === "gap") askForSnapshot();
+        // The kernel does not send the final snapshot (it would double the bytes): record
+        // it in this page's copy of the trait, which is what a saved notebook keeps.
+        if (outcome === "applied" && msg.final) model.set("snapshot", view.toSnapshot(msg.status));
       }
     }
     if (following) body.scrollTop = body.scrollHeight;
