@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ._heal import heal
-from ._markdown import make_markdown
+from ._markdown import OPEN_FENCE_KEY, make_markdown, open_fence_cache
 
 
 @dataclass(slots=True)
@@ -51,6 +51,7 @@ class IncrementalRenderer:
 
     def __init__(self, md: MarkdownIt | None = None) -> None:
         self._md = md or make_markdown()
+        self._fences = open_fence_cache()
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -103,6 +104,7 @@ class IncrementalRenderer:
             self._commit(tail[:cut], tokens[:last], result)
             self._offset += cut
             tokens = tokens[last:]
+        env[OPEN_FENCE_KEY] = self._fences
         self.tail_html = self._render(tokens, env)
         result.tail = self.tail_html
         return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -58,12 +59,51 @@ def highlight_code(code: str, lang: str) -> str:
     return pygments_highlight(code, lexer, _FORMATTER)
 
 
+class _OpenFenceCache:
+    """Highlighting of a code block that is still streaming, reused frame after frame.
+
+    The code up to its last blank line (where lexers are almost always back in their root
+    state) is highlighted once and kept; only the lines after it are highlighted again.
+    Used for the open tail only: committed blocks and the final render highlight whole.
+    """
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def highlight(self, code: str, lang: str) -> str:
+        cut = code.rfind("\n\n") + 2
+        if cut < 2:
+            return highlight_code(code, lang)
+        key = (lang, code[:cut])
+        head = self._entries.get(key)
+        if head is None:
+            head = highlight_code(key[1], lang)
+            self._entries[key] = head
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return head + highlight_code(code[cut:], lang)
+
+
+OPEN_FENCE_KEY = "nbstream_open_fences"
+"""Put an :class:`_OpenFenceCache` under this env key to render a streaming tail with it."""
+
+
+def open_fence_cache() -> _OpenFenceCache:
+    """A cache for highlighting the streaming tail's code blocks."""
+    return _OpenFenceCache()
+
+
 def _render_fence(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
                   env: EnvType) -> str:
     token = tokens[idx]
     info = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
     lang = html.escape(info)
-    body = highlight_code(token.content, info)
+    cache = env.get(OPEN_FENCE_KEY) if isinstance(env, dict) else None
+    if isinstance(cache, _OpenFenceCache):
+        body = cache.highlight(token.content, info)
+    else:
+        body = highlight_code(token.content, info)
     label = f'<span class="nbs-lang">{lang}</span>' if lang else ""
     lang_class = f' class="language-{lang}"' if lang else ""
     return (

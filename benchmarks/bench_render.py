@@ -1,0 +1,130 @@
+"""The renderer alone: nbstream's incremental renderer against a whole re-render per chunk.
+
+Usage: ``python benchmarks/bench_render.py [--runs N] [--quick]``
+
+For the reference workload (44 KB) chunked into 10,000, 2,000 and 200 pieces, and for a
+500 KB answer, measures total render time divided by one full render of the final text:
+
+- ``naive``: markdown-it renders the whole text after every chunk (what peers do);
+- ``nbstream, every chunk``: the incremental renderer asked for an update after every chunk
+  (its worst case: no frame clock at all);
+- ``nbstream, frame clock``: the renderer driven the way nbstream drives it, at most 30
+  renders a second plus one final, while chunks arrive at 1,000 tokens/s (a virtual clock:
+  chunk arrival times are computed, not slept, and render CPU is measured for real).
+
+The frame-clock rows also give the render CPU as a share of the stream's duration: under 100%
+means the kernel keeps up with the stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _common import environment, fmt, markdown_table, median, write_json
+from workload import make_answer, make_chunks, reference_answer, split_chunks
+
+from nbstream._incremental import IncrementalRenderer
+from nbstream._markdown import render
+
+FRAME = 1 / 30
+TOKENS_PER_S = 1000.0
+
+
+def full_render_seconds(text: str, runs: int) -> float:
+    render(text)  # warm caches (lexers, regexes)
+    times = []
+    for _ in range(max(3, runs)):
+        start = time.perf_counter()
+        render(text)
+        times.append(time.perf_counter() - start)
+    return float(median(times) or 0.0)
+
+
+def naive(chunks: list[str]) -> float:
+    start = time.perf_counter()
+    text = ""
+    for chunk in chunks:
+        text += chunk
+        render(text)
+    return time.perf_counter() - start
+
+
+def every_chunk(chunks: list[str]) -> float:
+    start = time.perf_counter()
+    renderer = IncrementalRenderer()
+    for chunk in chunks:
+        renderer.append(chunk)
+        renderer.render()
+    renderer.finish()
+    return time.perf_counter() - start
+
+
+def frame_clock(chunks: list[str]) -> tuple[float, float, int]:
+    """Render CPU seconds, stream duration and render count at 1,000 tokens/s, 30 fps."""
+    renderer = IncrementalRenderer()
+    cpu, renders, next_frame = 0.0, 0, 0.0
+    for i, chunk in enumerate(chunks):
+        arrival = i / TOKENS_PER_S
+        renderer.append(chunk)
+        if arrival >= next_frame:
+            start = time.perf_counter()
+            renderer.render()
+            cost = time.perf_counter() - start
+            cpu += cost
+            renders += 1
+            next_frame = arrival + max(FRAME, 4 * cost)
+    start = time.perf_counter()
+    renderer.render()
+    renderer.finish()
+    cpu += time.perf_counter() - start
+    return cpu, len(chunks) / TOKENS_PER_S, renders + 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the slowest naive baselines (10,000 chunks, 500 KB)")
+    args = parser.parse_args()
+
+    reference = reference_answer()
+    big = make_answer(500_000)
+    cases = [
+        ("44 KB / 10,000", reference, split_chunks(reference, 10_000), not args.quick),
+        ("44 KB / 2,000", reference, split_chunks(reference, 2_000), True),
+        ("44 KB / 200", reference, split_chunks(reference, 200), True),
+        ("500 KB / ~114,000", big, make_chunks(500_000), False),
+    ]
+    rows, results = [], []
+    for name, text, chunks, run_naive in cases:
+        full = full_render_seconds(text, args.runs)
+        runs = 1 if len(chunks) > 20_000 else args.runs
+        inc = median(every_chunk(chunks) for _ in range(runs)) or 0.0
+        clocked = [frame_clock(chunks) for _ in range(runs)]
+        cpu = median(c[0] for c in clocked) or 0.0
+        duration, renders = clocked[0][1], clocked[0][2]
+        base = naive(chunks) if run_naive else None
+        result = {
+            "case": name, "chars": len(text), "chunks": len(chunks), "full_render_s": full,
+            "naive_s": base, "every_chunk_s": inc, "frame_clock_cpu_s": cpu,
+            "stream_s": duration, "renders": renders,
+        }
+        results.append(result)
+        rows.append([
+            name, fmt(full * 1000, ".1f"),
+            "skipped" if base is None else f"{base:.2f} s ({base / full:.0f}x)",
+            f"{inc:.2f} s ({inc / full:.0f}x)",
+            f"{cpu:.2f} s ({cpu / full:.1f}x)",
+            f"{renders} / {duration:.0f} s ({cpu / duration:.1%})",
+        ])
+    print(markdown_table(
+        ["workload", "full render ms", "naive per chunk", "nbstream every chunk",
+         "nbstream frame clock", "renders / stream (CPU share)"],
+        rows,
+    ))
+    write_json("render", {"environment": environment(), "results": results})
+
+
+if __name__ == "__main__":
+    main()
