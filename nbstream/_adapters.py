@@ -18,6 +18,7 @@ from ._events import (
     Lifecycle,
     PartDelta,
     PartDone,
+    PartReplaced,
     PartStarted,
     StreamFailed,
     UsageReported,
@@ -172,7 +173,10 @@ def _item_done(ev: Any) -> list[Event]:
         return [PartDone(("tool_call", index), "tool_call", payload, info)]
     if item_type in HOSTED_TOOL_ITEMS or (item_type and item_type.endswith("_call")):
         info = {"type": item_type, "status": field(item, "status") or "completed"}
-        return [PartDone(("tool", index), "tool", None, info)]
+        result = field(item, "result") if item_type == "image_generation_call" else None
+        code = field(item, "code") if item_type == "code_interpreter_call" else None
+        content = result if isinstance(result, str) else code if isinstance(code, str) else None
+        return [PartDone(("tool", index), "tool", content, info)]
     return _NO_EVENTS
 
 
@@ -240,8 +244,13 @@ def _annotation(ev: Any) -> list[Event]:
 
 
 def _partial_image(ev: Any) -> list[Event]:
+    key = ("tool", field(ev, "output_index", 0))
     info = {"status": "generating", "partial_image": field(ev, "partial_image_index")}
-    return [PartStarted(("tool", field(ev, "output_index", 0)), "tool", info)]
+    image = field(ev, "partial_image_b64")
+    events: list[Event] = [PartStarted(key, "tool", info)]
+    if isinstance(image, str) and image:
+        events.append(PartReplaced(key, "tool", image))
+    return events
 
 
 _TOOL = _output_key("tool")

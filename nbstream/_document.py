@@ -24,6 +24,7 @@ from ._events import (
     PartDone,
     PartKey,
     PartKind,
+    PartReplaced,
     PartStarted,
     StreamFailed,
     UsageReported,
@@ -31,6 +32,8 @@ from ._events import (
 
 LOG_EDGE = 50
 """How many events the log keeps at each end (the first and the last)."""
+TIMELINE_BUCKETS = 120
+"""The token-arrival timeline keeps at most this many buckets (their width doubles)."""
 _SAMPLES = 4096
 
 
@@ -71,6 +74,28 @@ class Part:
         else:
             out["text"] = self.text
         return out
+
+
+class _Timeline:
+    """Token arrivals counted in time buckets; the bucket width doubles to stay bounded."""
+
+    def __init__(self, width: float = 0.05, limit: int = TIMELINE_BUCKETS) -> None:
+        self.width = width
+        self.limit = limit
+        self.counts: list[int] = []
+
+    def add(self, at: float) -> None:
+        index = int(at / self.width)
+        while index >= self.limit:
+            self.counts = [sum(self.counts[i : i + 2]) for i in range(0, len(self.counts), 2)]
+            self.width *= 2
+            index = int(at / self.width)
+        if index >= len(self.counts):
+            self.counts.extend([0] * (index + 1 - len(self.counts)))
+        self.counts[index] += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"bucket_s": self.width, "counts": list(self.counts)}
 
 
 class _Reservoir:
@@ -126,6 +151,7 @@ class Document:
         self.log_head: list[tuple[float, str]] = []
         self.log_tail: deque[tuple[float, str]] = deque(maxlen=LOG_EDGE)
         self._gaps = _Reservoir()
+        self.timeline = _Timeline()
         self.version = 0
 
     # --- applying events ------------------------------------------------------------
@@ -156,6 +182,8 @@ class Document:
             part = self._part(event.key, event.kind)
             part.append(event.text)
             self._token(now)
+        elif isinstance(event, PartReplaced):
+            self._part(event.key, event.kind).replace(event.text)
         elif isinstance(event, PartStarted):
             part = self._part(event.key, event.kind)
             self._merge_info(part, event.info)
@@ -191,6 +219,7 @@ class Document:
 
     def _token(self, now: float) -> None:
         self.deltas += 1
+        self.timeline.add(now - self.started_at)
         if self.first_token_at is None:
             self.first_token_at = now
         elif self.last_token_at is not None:
@@ -275,6 +304,8 @@ class Document:
             "finish_reason": self.finish_reason(),
             "model": self.model,
             "response_id": self.response_id,
+            "phase": self.phase,
+            "timeline": self.timeline.as_dict(),
         }
 
     def event_log(self) -> dict[str, Any]:

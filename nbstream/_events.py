@@ -36,6 +36,15 @@ class PartDelta:
 
 
 @dataclass(slots=True)
+class PartReplaced:
+    """A part's content was replaced while it streams (e.g. a newer partial image)."""
+
+    key: PartKey
+    kind: PartKind
+    text: str
+
+
+@dataclass(slots=True)
 class PartDone:
     """A part finished; ``text``, when given, is the authoritative full content."""
 
@@ -77,4 +86,13 @@ class StreamFailed:
     message: str
 
 
-Event = PartStarted | PartDelta | PartDone | Lifecycle | UsageReported | FinishReason | StreamFailed
+Event = (
+    PartStarted
+    | PartDelta
+    | PartReplaced
+    | PartDone
+    | Lifecycle
+    | UsageReported
+    | FinishReason
+    | StreamFailed
+)

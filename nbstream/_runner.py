@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import inspect
+import logging
 import re
 import threading
 import time
@@ -36,6 +37,7 @@ METRICS_INTERVAL = 0.25
 STUCK_SOURCE_GRACE = 0.5
 """Seconds a stopped source may take to return before the stream ends without it."""
 
+_log = logging.getLogger("nbstream")
 _SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
 
 Publish = Callable[[dict[str, Any]], None]
@@ -267,14 +269,18 @@ class Controller:
                 return
             self._stop.set()
             self.status = "stopped"  # decided now: later items are ignored
-            response = self._response
         self._on_status("stopped")
-        if not abort(response) and response is None and self._tracker is not None:
-            self._tracker.abort()  # the request is still waiting for its response
-        self._cancel_task()
+        self._abort_and_cancel()
         with self._wake:
             self._dirty = True
             self._wake.notify()
+
+    def _abort_and_cancel(self) -> None:
+        with self._lock:
+            response = self._response
+        if not abort(response) and response is None and self._tracker is not None:
+            self._tracker.abort()  # the request is still waiting for its response
+        self._cancel_task()
 
     def _cancel_task(self) -> None:
         task, loop = self._task, self._loop
@@ -305,6 +311,18 @@ class Controller:
             self._publish({"type": "snapshot", "snapshot": snapshot, "final": False})
 
     def _flush_loop(self) -> None:
+        try:
+            self._flush_frames()
+        except BaseException as exc:  # a bug in rendering or publishing must not hang the stream
+            with self._lock:
+                self.error = self.error or f"nbstream internal error: {describe_error(exc)}"
+                self._stop.set()
+            _log.exception("nbstream: publishing the stream failed")
+            self._abort_and_cancel()
+            if not self._ended.is_set():
+                self._final_flush()
+
+    def _flush_frames(self) -> None:
         last, cost = 0.0, 0.0
         while True:
             with self._wake:
@@ -363,6 +381,8 @@ class Controller:
                 patch["error"] = error
             if final:
                 patch["final"] = True
+                with self._lock:
+                    patch["log"] = self.document.event_log()
             with self._lock:
                 self.html = html
             self._publish(patch)
@@ -389,7 +409,9 @@ class Controller:
         with self._lock:
             self._finalizing = True
             self.document.end()
-            if self._stop.is_set():
+            if self.error is not None and self.error.startswith("nbstream internal error"):
+                self.status = "error"
+            elif self._stop.is_set():
                 self.status = "stopped"
             elif self.error is not None or self.document.failure is not None:
                 self.status = "error"

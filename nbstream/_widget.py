@@ -60,7 +60,7 @@ class StreamWidget(anywidget.AnyWidget):
     # --- kernel <-> page -------------------------------------------------------------
 
     def _send_patch(self, message: dict[str, Any]) -> None:
-        if message.get("final"):
+        if message.get("type") == "snapshot" and message.get("final"):
             # Every view already has the final state from the patches, and records it in its
             # own copy of the trait (that is what a saved notebook keeps). The kernel keeps
             # it for views that join later, without sending it: no second copy on IOPub.
