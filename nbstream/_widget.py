@@ -80,6 +80,9 @@ class StreamWidget(anywidget.AnyWidget):
             self.stop()
         elif kind == "hello":
             self._controller.request_snapshot()
+        elif kind == "source":
+            texts = self._read(lambda doc: {str(p.id): p.text for p in doc.parts_of("text", None)})
+            self.send({"type": "source", "parts": texts})
 
     # --- the Python view --------------------------------------------------------------
 

@@ -1,18 +1,21 @@
 // nbstream front-end: applies the kernel's sequence-numbered patches in animation frames.
 //
-// State synced with Python: `status` (trait), `snapshot` (trait, set when the stream ends).
-// Kernel -> page custom messages: {type: "patch", seq, status, parts?, metrics?, error?}
-// and {type: "snapshot", snapshot}. Page -> kernel: {type: "stop"} and {type: "hello"}
-// (asks for a snapshot: sent when a view joins a running stream or sees a sequence gap).
-// Browser-only state (the DOM, the applied sequence number) lives in the view below.
+// State synced with Python: `status` (trait) and `snapshot` (trait: the kernel keeps the final
+// state there for views that join later; each view records its own copy at the end, which is
+// what a saved notebook keeps).
+// Kernel -> page custom messages: {type: "patch", seq, status, parts?, metrics?, error?,
+// final?, log?}, {type: "snapshot", snapshot} and {type: "source", parts: {id: text}}.
+// Page -> kernel: {type: "stop"}, {type: "hello"} (asks for a snapshot: sent when a view joins
+// a running stream or sees a sequence gap) and {type: "source"} (the markdown source, on demand).
+// Browser-only state (the DOM, the applied sequence number, scroll following) lives here.
 // Model output reaches the DOM only as the kernel renderer's escaped HTML or as textContent.
 
 /** @typedef {{id: number, kind?: string, choice?: number, info?: Record<string, any>, done?: boolean,
  *   append?: string[], keep?: number, tail?: string, text?: string, reset?: boolean}} PartOp */
 /** @typedef {{type: "patch", seq: number, status: string, parts?: PartOp[],
- *   metrics?: Record<string, any>, error?: string, final?: boolean}} Patch */
+ *   metrics?: Record<string, any>, error?: string, final?: boolean, log?: any}} Patch */
 /** @typedef {{seq: number, status: string, error?: string | null, parts: any[],
- *   metrics?: Record<string, any>}} Snapshot */
+ *   metrics?: Record<string, any>, log?: any}} Snapshot */
 
 const FINAL = new Set(["done", "stopped", "error"]);
 const STATUS_LABEL = {
@@ -22,6 +25,8 @@ const STATUS_LABEL = {
   stopped: "Stopped",
   error: "Error",
 };
+const PHASE_LABEL = { queued: "Queued…", in_progress: "Thinking…", created: "Thinking…" };
+const IMAGE_B64 = /^[A-Za-z0-9+/=\s]+$/;
 
 /**
  * @param {string} tag
@@ -34,6 +39,12 @@ function h(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/** @param {number | null | undefined} seconds */
+function secs(seconds) {
+  if (seconds == null) return "–";
+  return seconds < 10 ? `${seconds.toFixed(2)} s` : `${seconds.toFixed(1)} s`;
 }
 
 /** @param {Record<string, any> | undefined} m */
@@ -50,6 +61,48 @@ export function formatMetrics(m) {
   return bits.join(" · ");
 }
 
+/** @param {string} text */
+function prettyJson(text) {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** @param {unknown} url */
+function safeHref(url) {
+  return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+}
+
+/**
+ * A small SVG bar chart of token arrivals over time.
+ * @param {{bucket_s: number, counts: number[]} | undefined} timeline
+ */
+export function timelineSvg(timeline) {
+  const svgNs = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(svgNs, "svg");
+  svg.setAttribute("class", "nbs-timeline");
+  svg.setAttribute("viewBox", "0 0 240 40");
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("role", "img");
+  const counts = timeline?.counts || [];
+  const peak = Math.max(1, ...counts);
+  const width = 240 / Math.max(1, counts.length);
+  counts.forEach((count, i) => {
+    const bar = document.createElementNS(svgNs, "rect");
+    const height = (count / peak) * 38;
+    bar.setAttribute("x", String(i * width));
+    bar.setAttribute("y", String(40 - height));
+    bar.setAttribute("width", String(Math.max(width - 0.5, 0.5)));
+    bar.setAttribute("height", String(height));
+    svg.append(bar);
+  });
+  const rate = timeline ? (peak / timeline.bucket_s).toFixed(0) : "0";
+  svg.setAttribute("aria-label", `Token arrivals over time; peak ${rate} tokens/s`);
+  return svg;
+}
+
 /** One output part's DOM and what it holds. */
 class PartView {
   /** @param {PartOp} op */
@@ -59,8 +112,12 @@ class PartView {
     this.choice = op.choice || 0;
     this.tailHtml = "";
     this.text = "";
+    /** @type {Record<string, any>} */
+    this.info = {};
+    this.done = false;
     /** @type {string[]} committed blocks' HTML, kept for the snapshot this view records */
     this.blockHtml = [];
+    this.userToggled = false;
     this.el = h("div", `nbs-part nbs-${this.kind}`);
     this.el.dataset.part = String(op.id);
     if (this.kind === "text" || this.kind === "reasoning") {
@@ -69,11 +126,15 @@ class PartView {
       if (this.kind === "reasoning") {
         const details = /** @type {HTMLDetailsElement} */ (h("details", "nbs-reasoning-box"));
         details.open = true;
-        details.append(h("summary", "nbs-label", "Reasoning"), this.blocks, this.tail);
+        const summary = h("summary", "nbs-label", "Reasoning");
+        summary.addEventListener("click", () => (this.userToggled = true));
+        details.append(summary, this.blocks, this.tail);
         this.el.append(details);
         this.details = details;
       } else {
-        this.el.append(this.blocks, this.tail);
+        this.sources = h("ol", "nbs-sources");
+        this.sources.hidden = true;
+        this.el.append(this.blocks, this.tail, this.sources);
       }
     } else {
       this.label = h("div", "nbs-label");
@@ -84,7 +145,7 @@ class PartView {
 
   /** @param {PartOp} op */
   apply(op) {
-    if (op.info !== undefined) this.info = op.info;
+    if (op.info !== undefined) this.info = op.info || {};
     if (op.done !== undefined) this.done = op.done;
     if (this.blocks && this.tail) {
       if (op.reset) {
@@ -103,31 +164,83 @@ class PartView {
     } else if (op.text !== undefined) {
       this.text = this.text.slice(0, op.keep || 0) + op.text;
     }
-    this.decorate();
+    this.decorate(op.info !== undefined);
   }
 
-  decorate() {
-    const info = this.info || {};
-    if (this.label && this.pre) {
-      if (this.kind === "tool_call") {
-        this.label.textContent = `Tool call: ${info.name || "…"}${this.done ? "" : " (streaming arguments)"}`;
-        this.pre.textContent = this.done ? prettyJson(this.text) : this.text;
-      } else if (this.kind === "tool") {
-        const name = String(info.type || "tool").replace(/_call$/, "").replace(/_/g, " ");
-        this.label.textContent = `${name} · ${info.status || (this.done ? "completed" : "in progress")}`;
+  get hasContent() {
+    return this.blockHtml.length > 0 || this.tailHtml !== "" || this.text !== "";
+  }
+
+  /** Collapse the reasoning once the answer starts (unless the reader opened or closed it). */
+  collapse() {
+    if (this.details && this.details.open && !this.userToggled) this.details.open = false;
+  }
+
+  /** @param {boolean} infoChanged */
+  decorate(infoChanged) {
+    const info = this.info;
+    if (this.sources && infoChanged) this.showSources(info.annotations || []);
+    if (!this.label || !this.pre) return;
+    if (this.kind === "tool_call") {
+      const what = info.type === "mcp_call" ? `MCP ${info.server || ""} · ` : "Tool call: ";
+      this.label.textContent = `${what}${info.name || "…"}${this.done ? "" : " (streaming arguments)"}`;
+      this.pre.textContent = this.done ? prettyJson(this.text) : this.text;
+    } else if (this.kind === "tool") {
+      const name = String(info.type || "tool").replace(/_call$/, "").replace(/_/g, " ");
+      const status = String(info.status || (this.done ? "completed" : "in progress")).replace(/_/g, " ");
+      this.label.textContent = `${name} · ${status}`;
+      this.el.dataset.state = this.done ? "done" : "running";
+      if (info.type === "image_generation_call" && this.text && IMAGE_B64.test(this.text)) {
+        this.showImage();
+      } else {
         this.pre.textContent = this.text;
         this.pre.hidden = !this.text;
-      } else {
-        this.label.textContent = this.kind === "refusal" ? "Refusal" : this.kind;
-        this.pre.textContent = this.text;
       }
+    } else {
+      this.label.textContent = this.kind === "refusal" ? "The model refused" : this.kind;
+      this.pre.textContent = this.text;
     }
+  }
+
+  showImage() {
+    if (!this.pre) return;
+    this.pre.hidden = true;
+    if (!this.image) {
+      this.image = /** @type {HTMLImageElement} */ (h("img", "nbs-image"));
+      this.image.alt = "generated image";
+      this.el.append(this.image);
+    }
+    this.image.src = `data:image/png;base64,${this.text.replace(/\s/g, "")}`;
+  }
+
+  /** @param {any[]} annotations */
+  showSources(annotations) {
+    if (!this.sources) return;
+    this.sources.replaceChildren();
+    const seen = new Set();
+    for (const note of annotations) {
+      const label = note.title || note.filename || note.url || note.file_id;
+      if (!label || seen.has(label)) continue;
+      seen.add(label);
+      const item = h("li");
+      const href = safeHref(note.url);
+      if (href) {
+        const link = /** @type {HTMLAnchorElement} */ (h("a", "", String(label)));
+        link.href = href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer nofollow";
+        item.append(link);
+      } else {
+        item.textContent = String(label);
+      }
+      this.sources.append(item);
+    }
+    this.sources.hidden = seen.size === 0;
   }
 
   /** This part as a snapshot entry (the same shape the kernel sends). */
   toSnapshot() {
-    const entry = { id: this.id, kind: this.kind, choice: this.choice, info: this.info || {},
-      done: !!this.done };
+    const entry = { id: this.id, kind: this.kind, choice: this.choice, info: this.info, done: this.done };
     return this.blocks
       ? { ...entry, blocks: [...this.blockHtml], tail: this.tailHtml }
       : { ...entry, text: this.text };
@@ -139,15 +252,6 @@ class PartView {
     view.apply({ id: entry.id, info: entry.info, done: entry.done, append: entry.blocks || [],
       keep: 0, tail: entry.tail || "", text: entry.text });
     return view;
-  }
-}
-
-/** @param {string} text */
-function prettyJson(text) {
-  try {
-    return JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    return text;
   }
 }
 
@@ -163,12 +267,20 @@ export class StreamView {
     this.parts = new Map();
     this.body = h("div", "nbstream-body");
     this.body.setAttribute("aria-live", "polite");
+    this.tabs = h("div", "nbs-tabs");
+    this.tabs.setAttribute("role", "tablist");
+    this.tabs.hidden = true;
+    /** @type {Map<number, HTMLElement>} */
+    this.panels = new Map();
+    this.shownChoice = 0;
     this.error = h("div", "nbstream-error");
     this.error.hidden = true;
-    this.footer = h("div", "nbstream-footer");
     this.wantsSnapshot = false;
     /** @type {Record<string, any> | undefined} */
     this.metrics = undefined;
+    this.log = undefined;
+    /** @type {(() => void) | null} called when metrics or the log change */
+    this.onMetrics = null;
   }
 
   /** @param {Snapshot} snapshot */
@@ -177,21 +289,62 @@ export class StreamView {
     // A view that is already up to date keeps its DOM (committed nodes are never re-created).
     if (snapshot.seq === this.seq && !this.wantsSnapshot && this.parts.size > 0) return false;
     this.parts.clear();
+    this.panels.clear();
     this.body.replaceChildren();
+    this.tabs.replaceChildren();
+    this.tabs.hidden = true;
     for (const entry of snapshot.parts || []) this.addPart(PartView.fromSnapshot(entry));
     this.seq = snapshot.seq;
     this.setError(snapshot.error);
     this.metrics = snapshot.metrics;
-    this.footer.textContent = formatMetrics(snapshot.metrics);
+    if (snapshot.log) this.log = snapshot.log;
     this.wantsSnapshot = false;
+    this.afterParts();
+    this.onMetrics?.();
     return true;
+  }
+
+  /** @param {number} choice */
+  panel(choice) {
+    let panel = this.panels.get(choice);
+    if (!panel) {
+      panel = h("div", "nbs-choice");
+      panel.dataset.choice = String(choice);
+      panel.setAttribute("role", "tabpanel");
+      panel.hidden = choice !== this.shownChoice;
+      this.panels.set(choice, panel);
+      this.body.append(panel);
+      const tab = /** @type {HTMLButtonElement} */ (h("button", "nbs-tab", `Choice ${choice + 1}`));
+      tab.type = "button";
+      tab.setAttribute("role", "tab");
+      tab.dataset.choice = String(choice);
+      tab.addEventListener("click", () => this.showChoice(choice));
+      this.tabs.append(tab);
+      this.tabs.hidden = this.panels.size < 2;
+      this.showChoice(this.shownChoice);
+    }
+    return panel;
+  }
+
+  /** @param {number} choice */
+  showChoice(choice) {
+    this.shownChoice = choice;
+    for (const [index, panel] of this.panels) panel.hidden = index !== choice;
+    for (const tab of this.tabs.children) {
+      const selected = /** @type {HTMLElement} */ (tab).dataset.choice === String(choice);
+      tab.setAttribute("aria-selected", String(selected));
+    }
   }
 
   /** @param {PartView} part */
   addPart(part) {
     this.parts.set(part.id, part);
-    if (part.choice > 0) part.el.dataset.choice = String(part.choice);
-    this.body.append(part.el);
+    this.panel(part.choice).append(part.el);
+  }
+
+  afterParts() {
+    const answering = [...this.parts.values()].some((p) => p.kind === "text" && p.hasContent);
+    if (answering) for (const part of this.parts.values()) part.collapse();
   }
 
   /**
@@ -209,10 +362,10 @@ export class StreamView {
       }
       part.apply(op);
     }
-    if (patch.metrics) {
-      this.metrics = patch.metrics;
-      this.footer.textContent = formatMetrics(patch.metrics);
-    }
+    if (patch.parts) this.afterParts();
+    if (patch.metrics) this.metrics = patch.metrics;
+    if (patch.log) this.log = patch.log;
+    if (patch.metrics || patch.log) this.onMetrics?.();
     this.setError(patch.error);
     this.seq = patch.seq;
     return "applied";
@@ -230,43 +383,141 @@ export class StreamView {
       error: this.error.hidden ? null : this.error.textContent,
       parts: [...this.parts.values()].map((part) => part.toSnapshot()),
       metrics: this.metrics,
+      log: this.log,
     };
   }
 
   /** @param {string | null | undefined} message */
   setError(message) {
+    if (message === undefined) return;
     this.error.hidden = !message;
     this.error.textContent = message || "";
+  }
+}
+
+/**
+ * The details panel: every metric, the token-rate timeline, event counts and the event log.
+ * @param {HTMLElement} box
+ * @param {Record<string, any> | undefined} m
+ * @param {any} log
+ */
+function fillDetails(box, m, log) {
+  box.replaceChildren();
+  if (!m) return;
+  const rows = [
+    ["model", m.model], ["response id", m.response_id], ["time to first token", secs(m.ttft_s)],
+    ["duration", secs(m.duration_s)],
+    ["output tokens", m.output_tokens == null ? null : `${m.output_tokens}${m.output_tokens_estimated ? " (estimate)" : ""}`],
+    ["tokens / s", m.tokens_per_s], ["inter-token latency, median", secs(m.itl_median_s)],
+    ["inter-token latency, p95", secs(m.itl_p95_s)], ["finish reason", m.finish_reason],
+    ["events", m.events],
+  ];
+  const table = h("table", "nbs-metrics");
+  for (const [name, value] of rows) {
+    if (value == null) continue;
+    const tr = h("tr");
+    tr.append(h("th", "", String(name)), h("td", "", String(value)));
+    table.append(tr);
+  }
+  const timeline = h("figure", "nbs-figure");
+  timeline.append(timelineSvg(m.timeline), h("figcaption", "", "token arrivals over time"));
+  const counts = h("table", "nbs-counts");
+  for (const [type, count] of Object.entries(m.event_counts || {})) {
+    const tr = h("tr");
+    tr.append(h("td", "", type), h("td", "", String(count)));
+    counts.append(tr);
+  }
+  box.append(timeline, table, counts);
+  if (log) {
+    const lines = [...(log.first || []), ...(log.omitted ? [[null, `… ${log.omitted} more events …`]] : []),
+      ...(log.last || [])].map(([t, name]) => (t == null ? name : `+${Number(t).toFixed(3)} s  ${name}`));
+    box.append(h("pre", "nbs-log", lines.join("\n")));
   }
 }
 
 /** @param {{model: any, el: HTMLElement}} context */
 function render({ model, el }) {
   const root = h("div", "nbstream");
+  root.tabIndex = -1;
   const header = h("div", "nbstream-header");
   const dot = h("span", "nbstream-dot");
   const label = h("span", "nbstream-status");
+  const modelName = h("span", "nbstream-model");
+  const elapsed = h("span", "nbstream-elapsed");
+  const copy = /** @type {HTMLButtonElement} */ (h("button", "nbstream-action", "Copy"));
+  copy.type = "button";
+  copy.title = "Copy the answer as markdown";
+  copy.setAttribute("aria-label", "Copy the answer as markdown");
+  const raw = /** @type {HTMLButtonElement} */ (h("button", "nbstream-action", "Raw"));
+  raw.type = "button";
+  raw.title = "Toggle raw markdown / rendered";
+  raw.setAttribute("aria-pressed", "false");
   const stop = /** @type {HTMLButtonElement} */ (h("button", "nbstream-stop", "Stop"));
   stop.type = "button";
   stop.setAttribute("aria-label", "Stop generation");
-  stop.title = "Stop generation (closes the connection)";
-  header.append(dot, label, h("span", "nbstream-spacer"), stop);
+  stop.title = "Stop generation (closes the connection; Esc)";
+  header.append(dot, label, modelName, elapsed, h("span", "nbstream-spacer"), copy, raw, stop);
   const view = new StreamView(root);
-  root.append(header, view.body, view.error, view.footer);
+  const frameBox = h("div", "nbstream-frame");
+  const rawBox = /** @type {HTMLPreElement} */ (h("pre", "nbstream-raw"));
+  rawBox.hidden = true;
+  const jump = /** @type {HTMLButtonElement} */ (h("button", "nbstream-jump", "↓ Jump to latest"));
+  jump.type = "button";
+  jump.hidden = true;
+  frameBox.append(view.body, rawBox, jump);
+  const footer = h("div", "nbstream-footer");
+  const line = h("span", "nbstream-metrics");
+  const details = /** @type {HTMLDetailsElement} */ (h("details", "nbstream-details"));
+  const detailsBox = h("div", "nbstream-details-box");
+  details.append(h("summary", "", "Details"), detailsBox);
+  footer.append(line, details);
+  root.append(header, view.tabs, frameBox, view.error, footer);
   el.append(root);
 
   /** @type {any[]} */
   let queue = [];
   let frame = 0;
   let following = true;
+  let timer = 0;
+  let clock = { at: performance.now(), duration: 0 };
+  /** @type {((parts: Record<string, string>) => void)[]} */
+  let sourceWaiters = [];
+
+  const status = () => model.get("status") || "pending";
+
+  const tick = () => {
+    const running = !FINAL.has(status());
+    const seconds = running ? clock.duration + (performance.now() - clock.at) / 1000 : clock.duration;
+    elapsed.textContent = seconds > 0 ? secs(seconds) : "";
+    if (!running && timer) {
+      clearInterval(timer);
+      timer = 0;
+    }
+  };
+
+  view.onMetrics = () => {
+    const m = view.metrics;
+    if (m) {
+      clock = { at: performance.now(), duration: m.duration_s || 0 };
+      if (m.model) modelName.textContent = m.model;
+      if (status() !== "pending" && !view.parts.size && PHASE_LABEL[/** @type {keyof PHASE_LABEL} */ (m.phase)]) {
+        label.textContent = PHASE_LABEL[/** @type {keyof PHASE_LABEL} */ (m.phase)];
+      }
+    }
+    line.textContent = formatMetrics(m);
+    if (details.open) fillDetails(detailsBox, m, view.log);
+    tick();
+  };
 
   const showStatus = () => {
-    const status = model.get("status") || "pending";
-    root.dataset.status = status;
-    label.textContent = STATUS_LABEL[/** @type {keyof STATUS_LABEL} */ (status)] || status;
-    const ended = FINAL.has(status);
+    const current = status();
+    root.dataset.status = current;
+    label.textContent = STATUS_LABEL[/** @type {keyof STATUS_LABEL} */ (current)] || current;
+    const ended = FINAL.has(current);
     stop.disabled = ended;
     stop.hidden = ended;
+    if (!ended && !timer) timer = window.setInterval(tick, 100);
+    tick();
   };
 
   const askForSnapshot = () => {
@@ -275,12 +526,12 @@ function render({ model, el }) {
     model.send({ type: "hello" });
   };
 
+  const nearBottom = () => view.body.scrollHeight - view.body.scrollTop - view.body.clientHeight < 24;
+
   const flush = () => {
     frame = 0;
     const messages = queue;
     queue = [];
-    const body = view.body;
-    following = body.scrollHeight - body.scrollTop - body.clientHeight < 24;
     for (const msg of messages) {
       if (msg.type === "snapshot") {
         view.applySnapshot(msg.snapshot);
@@ -292,14 +543,62 @@ function render({ model, el }) {
         if (outcome === "applied" && msg.final) model.set("snapshot", view.toSnapshot(msg.status));
       }
     }
-    if (following) body.scrollTop = body.scrollHeight;
+    if (following) view.body.scrollTop = view.body.scrollHeight;
+    jump.hidden = following || nearBottom();
   };
 
   /** @param {any} msg */
   const onMessage = (msg) => {
+    if (msg && msg.type === "source") {
+      const waiters = sourceWaiters;
+      sourceWaiters = [];
+      for (const resolve of waiters) resolve(msg.parts || {});
+      return;
+    }
     if (!msg || (msg.type !== "patch" && msg.type !== "snapshot")) return;
     queue.push(msg);
     if (!frame) frame = requestAnimationFrame(flush);
+  };
+
+  /** The answer's markdown (choice shown), fetched from the kernel on demand. */
+  const source = () =>
+    new Promise((resolve) => {
+      const timeout = setTimeout(() => resolve(null), 3000);
+      sourceWaiters.push((parts) => {
+        clearTimeout(timeout);
+        const texts = [...view.parts.values()]
+          .filter((p) => p.kind === "text" && p.choice === view.shownChoice)
+          .map((p) => parts[String(p.id)] || "");
+        resolve(texts.join(""));
+      });
+      model.send({ type: "source" });
+    });
+
+  /** @param {HTMLElement} button @param {string} text */
+  const flash = (button, text) => {
+    const before = button.dataset.label || button.textContent || "";
+    button.dataset.label = before;
+    button.textContent = text;
+    setTimeout(() => (button.textContent = before), 1200);
+  };
+
+  const onCopy = async () => {
+    const text = (await source()) ?? view.body.innerText;
+    try {
+      await navigator.clipboard.writeText(String(text));
+      flash(copy, "Copied");
+    } catch {
+      flash(copy, "Copy failed");
+    }
+  };
+
+  const onRaw = async () => {
+    const showRaw = rawBox.hidden;
+    if (showRaw) rawBox.textContent = (await source()) ?? view.body.innerText;
+    rawBox.hidden = !showRaw;
+    view.body.hidden = showRaw;
+    raw.setAttribute("aria-pressed", String(showRaw));
+    raw.textContent = showRaw ? "Rendered" : "Raw";
   };
 
   /** @param {Event} event */
@@ -310,42 +609,58 @@ function render({ model, el }) {
     const code = button.closest(".nbs-code")?.querySelector("pre");
     if (code && navigator.clipboard) {
       navigator.clipboard.writeText(code.textContent || "").then(
-        () => { button.textContent = "Copied"; setTimeout(() => (button.textContent = "Copy"), 1200); },
-        () => { button.textContent = "Copy failed"; },
+        () => flash(/** @type {HTMLElement} */ (button), "Copied"),
+        () => flash(/** @type {HTMLElement} */ (button), "Copy failed"),
       );
     }
   };
 
+  const onScroll = () => {
+    following = nearBottom();
+    jump.hidden = following;
+  };
+  const onJump = () => {
+    following = true;
+    view.body.scrollTop = view.body.scrollHeight;
+    jump.hidden = true;
+  };
   const onStop = () => {
     stop.disabled = true;
     model.send({ type: "stop" });
   };
   /** @param {KeyboardEvent} event */
   const onKey = (event) => {
-    if (event.key === "Escape" && !stop.disabled) onStop();
+    if (event.key === "Escape" && !stop.disabled && !stop.hidden) onStop();
+  };
+  const onDetails = () => {
+    if (details.open) fillDetails(detailsBox, view.metrics, view.log);
+  };
+  const onSnapshot = () => {
+    view.applySnapshot(model.get("snapshot"));
   };
 
   view.applySnapshot(model.get("snapshot"));
   showStatus();
-  if (!FINAL.has(model.get("status"))) askForSnapshot();
+  if (!FINAL.has(status())) askForSnapshot();
 
   model.on("msg:custom", onMessage);
   model.on("change:status", showStatus);
-  model.on("change:snapshot", () => {
-    view.applySnapshot(model.get("snapshot"));
-  });
+  model.on("change:snapshot", onSnapshot);
   stop.addEventListener("click", onStop);
+  copy.addEventListener("click", onCopy);
+  raw.addEventListener("click", onRaw);
+  jump.addEventListener("click", onJump);
   root.addEventListener("keydown", onKey);
+  details.addEventListener("toggle", onDetails);
   view.body.addEventListener("click", onClick);
+  view.body.addEventListener("scroll", onScroll);
 
   return () => {
     if (frame) cancelAnimationFrame(frame);
+    if (timer) clearInterval(timer);
     model.off("msg:custom", onMessage);
     model.off("change:status", showStatus);
-    model.off("change:snapshot");
-    stop.removeEventListener("click", onStop);
-    root.removeEventListener("keydown", onKey);
-    view.body.removeEventListener("click", onClick);
+    model.off("change:snapshot", onSnapshot);
   };
 }
 

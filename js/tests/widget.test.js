@@ -143,3 +143,64 @@ describe("formatMetrics", () => {
     expect(formatMetrics(undefined)).toBe("");
   });
 });
+
+describe("parts of every kind", () => {
+  it("shows each choice in its own tab", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [
+      textOp({ id: 0, choice: 0, keep: 0, tail: "<p>zero</p>" }),
+      textOp({ id: 1, choice: 1, keep: 0, tail: "<p>one</p>" }),
+    ] });
+    expect(view.tabs.hidden).toBe(false);
+    expect([...view.tabs.children].map((t) => t.textContent)).toEqual(["Choice 1", "Choice 2"]);
+    expect(view.panels.get(1).hidden).toBe(true);
+    view.tabs.children[1].click();
+    expect(view.panels.get(0).hidden).toBe(true);
+    expect(view.panels.get(1).hidden).toBe(false);
+  });
+
+  it("collapses the reasoning once the answer starts", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [
+      { id: 0, kind: "reasoning", choice: 0, info: {}, done: false, keep: 0, tail: "<p>thinking</p>" },
+    ] });
+    const details = view.body.querySelector("details");
+    expect(details.open).toBe(true);
+    view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [textOp({ id: 1, keep: 0, tail: "<p>answer</p>" })] });
+    expect(details.open).toBe(false);
+  });
+
+  it("lists citations with safe links only", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>x</p>", info: { annotations: [
+      { type: "url_citation", url: "https://example.com/a", title: "Example A" },
+      { type: "url_citation", url: "javascript:alert(1)", title: "Evil" },
+      { type: "file_citation", filename: "notes.pdf", file_id: "file_1" },
+    ] } })] });
+    const items = [...view.body.querySelectorAll(".nbs-sources li")];
+    expect(items.map((li) => li.textContent)).toEqual(["Example A", "Evil", "notes.pdf"]);
+    expect(items[0].querySelector("a").getAttribute("href")).toBe("https://example.com/a");
+    expect(items[1].querySelector("a")).toBeNull();
+  });
+
+  it("shows hosted tools as a status line and generated images", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [
+      { id: 0, kind: "tool", choice: 0, info: { type: "web_search_call", status: "searching" }, done: false },
+      { id: 1, kind: "tool", choice: 0, info: { type: "image_generation_call", status: "generating" }, done: false, keep: 0, text: "iVBORw0KGgo=" },
+    ] });
+    expect(view.body.querySelector('[data-part="0"] .nbs-label').textContent).toBe("web search · searching");
+    expect(view.body.querySelector('[data-part="1"] img').getAttribute("src")).toBe("data:image/png;base64,iVBORw0KGgo=");
+  });
+});
+
+describe("timelineSvg", () => {
+  it("draws one bar per bucket, scaled to the peak", async () => {
+    const { timelineSvg } = await import("../src/widget.js");
+    const svg = timelineSvg({ bucket_s: 0.5, counts: [1, 4, 2] });
+    const bars = svg.querySelectorAll("rect");
+    expect(bars.length).toBe(3);
+    expect(Number(bars[1].getAttribute("height"))).toBeCloseTo(38);
+    expect(svg.getAttribute("aria-label")).toContain("8 tokens/s");
+  });
+});
