@@ -16,7 +16,9 @@ Synced traits:
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
+import zlib
 from collections.abc import Callable, Generator
 from importlib.resources import files
 from pathlib import Path
@@ -28,6 +30,9 @@ import traitlets
 from ._connection import ConnectionTracker
 from ._markdown import highlight_css
 from ._runner import Controller
+
+COMPRESS_FROM = 2048
+"""Patches whose parts serialise to this many bytes or more are sent deflated."""
 
 
 def _asset(name: str) -> str:
@@ -53,6 +58,7 @@ class StreamWidget(anywidget.AnyWidget):
                  connection: ConnectionTracker | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._status_lock = threading.Lock()
+        self._displays: list[Any] = []
         self._controller = Controller(opener, self._send_patch, self._sync_status, connection)
         self.on_msg(self._on_message)
         self._controller.start(source_is_async)
@@ -67,8 +73,45 @@ class StreamWidget(anywidget.AnyWidget):
             snapshot = message["snapshot"]
             with self._lock_property(snapshot=snapshot):
                 self.set_trait("snapshot", snapshot)
-        else:
-            self.send(message)
+            self._update_displays()
+            return
+        parts = message.get("parts")
+        if parts is not None:
+            packed = json.dumps(parts, separators=(",", ":")).encode()
+            if len(packed) >= COMPRESS_FROM:
+                # Rendered HTML compresses ~5x: large patches travel as a deflated buffer.
+                message = {**message, "parts": None, "z": 1}
+                self.send(message, buffers=[zlib.compress(packed, 6)])
+                return
+        self.send(message)
+
+    def _bundle(self, final: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        data, metadata = super()._repr_mimebundle_() or ({}, {})
+        data = dict(data)
+        text = self.text
+        data["text/plain"] = repr(self)
+        if final or self._controller.ended:
+            # For wherever widgets do not run (nbconvert, GitHub, a closed kernel).
+            data["text/html"] = f'<div class="nbstream-static">{self.html}</div>'
+            data["text/markdown"] = text
+        return data, dict(metadata)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        data, metadata = self._bundle()
+        handle = display(data, metadata=metadata, raw=True, display_id=True)
+        if handle is not None and not self._controller.ended:
+            with self._status_lock:
+                self._displays.append(handle)
+
+    def _update_displays(self) -> None:
+        with self._status_lock:
+            handles, self._displays = self._displays, []
+        if handles:
+            data, metadata = self._bundle(final=True)
+            for handle in handles:
+                handle.update(data, metadata=metadata, raw=True)
 
     def _sync_status(self, _status: str) -> None:
         with self._status_lock:
@@ -178,10 +221,4 @@ class StreamWidget(anywidget.AnyWidget):
         return f"<StreamWidget status={self.status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle
-        data = dict(data)
-        data["text/plain"] = self.text or repr(self)
-        return data, metadata
+        return self._bundle()

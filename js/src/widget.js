@@ -61,6 +61,18 @@ export function formatMetrics(m) {
   return bits.join(" · ");
 }
 
+/**
+ * Inflate a zlib-deflated JSON buffer (large patches travel this way).
+ * @param {DataView | ArrayBuffer} buffer
+ */
+export async function inflateJson(buffer) {
+  const bytes = buffer instanceof ArrayBuffer
+    ? new Uint8Array(buffer)
+    : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const body = /** @type {ReadableStream} */ (new Response(bytes).body);
+  return JSON.parse(await new Response(body.pipeThrough(new DecompressionStream("deflate"))).text());
+}
+
 /** @param {string} text */
 function prettyJson(text) {
   try {
@@ -548,7 +560,16 @@ function render({ model, el }) {
   };
 
   /** @param {any} msg */
-  const onMessage = (msg) => {
+  const enqueue = (msg) => {
+    queue.push(msg);
+    if (!frame) frame = requestAnimationFrame(flush);
+  };
+
+  // Deflated patches are inflated asynchronously; this chain keeps every message in order.
+  /** @type {Promise<void>} */
+  let inbox = Promise.resolve();
+  /** @param {any} msg @param {DataView[]} [buffers] */
+  const onMessage = (msg, buffers) => {
     if (msg && msg.type === "source") {
       const waiters = sourceWaiters;
       sourceWaiters = [];
@@ -556,9 +577,21 @@ function render({ model, el }) {
       return;
     }
     if (!msg || (msg.type !== "patch" && msg.type !== "snapshot")) return;
-    queue.push(msg);
-    if (!frame) frame = requestAnimationFrame(flush);
+    if (!msg.z && inbox === settled) {
+      enqueue(msg);
+      return;
+    }
+    const done = (inbox = inbox
+      .then(async () => {
+        if (msg.z) msg.parts = await inflateJson(/** @type {DataView[]} */ (buffers)[0]);
+        enqueue(msg);
+      })
+      .catch(() => askForSnapshot())
+      .finally(() => {
+        if (inbox === done) inbox = settled;
+      }));
   };
+  const settled = inbox;
 
   /** The answer's markdown (choice shown), fetched from the kernel on demand. */
   const source = () =>
@@ -641,7 +674,14 @@ function render({ model, el }) {
 
   view.applySnapshot(model.get("snapshot"));
   showStatus();
-  if (!FINAL.has(status())) askForSnapshot();
+  if (!FINAL.has(status()) || !model.get("snapshot")?.parts) askForSnapshot();
+  const previous = model.get("_nbs_view");
+  if (previous) {
+    following = previous.following;
+    requestAnimationFrame(() => {
+      view.body.scrollTop = following ? view.body.scrollHeight : previous.scrollTop;
+    });
+  }
 
   model.on("msg:custom", onMessage);
   model.on("change:status", showStatus);
@@ -656,7 +696,13 @@ function render({ model, el }) {
   view.body.addEventListener("scroll", onScroll);
 
   return () => {
-    if (frame) cancelAnimationFrame(frame);
+    if (frame) {
+      // The view is going (e.g. the output was re-rendered at the end): apply what is queued
+      // so the final snapshot is recorded on the model for the next view.
+      cancelAnimationFrame(frame);
+      flush();
+    }
+    model.set("_nbs_view", { scrollTop: view.body.scrollTop, following });
     if (timer) clearInterval(timer);
     model.off("msg:custom", onMessage);
     model.off("change:status", showStatus);

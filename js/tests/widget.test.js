@@ -18,8 +18,8 @@ function fakeModel(state = {}) {
     send(msg) {
       this.sent.push(msg);
     },
-    emit(event, payload) {
-      for (const cb of listeners.get(event) || []) cb(payload);
+    emit(event, ...args) {
+      for (const cb of listeners.get(event) || []) cb(...args);
     },
   };
 }
@@ -202,5 +202,24 @@ describe("timelineSvg", () => {
     expect(bars.length).toBe(3);
     expect(Number(bars[1].getAttribute("height"))).toBeCloseTo(38);
     expect(svg.getAttribute("aria-label")).toContain("8 tokens/s");
+  });
+});
+
+describe("deflated patches", () => {
+  it("inflates and applies them in order with plain ones", async () => {
+    const { deflateSync } = await import("node:zlib");
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    const model = fakeModel({ status: "streaming" });
+    const el = document.createElement("div");
+    widget.render({ model, el });
+    model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "streaming", parts: [] } });
+    const parts = [textOp({ append: ["<p>big block</p>\n"], keep: 0, tail: "<p>ta</p>" })];
+    const packed = deflateSync(Buffer.from(JSON.stringify(parts)));
+    const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+    model.emit("msg:custom", { type: "patch", seq: 1, status: "streaming", parts: null, z: 1 }, [view]);
+    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, keep: 5, tail: "il</p>" }] });
+    await vi.waitFor(() => expect(el.querySelector(".nbs-tail").innerHTML).toBe("<p>tail</p>"));
+    expect(el.querySelector(".nbs-blocks").innerHTML).toBe("<p>big block</p>\n");
+    expect(model.sent.filter((m) => m.type === "hello").length).toBe(1);
   });
 });
