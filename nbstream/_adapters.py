@@ -18,6 +18,7 @@ from ._events import (
     Lifecycle,
     PartDelta,
     PartDone,
+    PartKind,
     PartReplaced,
     PartStarted,
     StreamFailed,
@@ -175,6 +176,10 @@ def _item_done(ev: Any) -> list[Event]:
         info = {"type": item_type, "status": field(item, "status") or "completed"}
         result = field(item, "result") if item_type == "image_generation_call" else None
         code = field(item, "code") if item_type == "code_interpreter_call" else None
+        if item_type == "shell_call":
+            commands = field(field(item, "action"), "commands")
+            if isinstance(commands, list) and all(isinstance(c, str) for c in commands):
+                code = "\n".join(commands)
         content = result if isinstance(result, str) else code if isinstance(code, str) else None
         return [PartDone(("tool", index), "tool", content, info)]
     return _NO_EVENTS
@@ -216,11 +221,24 @@ def _output_key(prefix: str) -> Callable[[Any], tuple[Any, ...]]:
     return lambda ev: (prefix, field(ev, "output_index", 0))
 
 
-def _tool_status(status: str) -> Callable[[Any], list[Event]]:
+def _tool_status(status: str, kind: PartKind = "tool") -> Callable[[Any], list[Event]]:
     def handle(ev: Any) -> list[Event]:
-        return [PartStarted(("tool", field(ev, "output_index", 0)), "tool", {"status": status})]
+        return [PartStarted((kind, field(ev, "output_index", 0)), kind, {"status": status})]
 
     return handle
+
+
+def _code_done(ev: Any) -> list[Event]:
+    """The code is complete, but the interpreter still runs it: not the part's end."""
+    code = field(ev, "code")
+    return [PartReplaced(_TOOL(ev), "tool", code)] if isinstance(code, str) else _NO_EVENTS
+
+
+def _shell_command_added(ev: Any) -> list[Event]:
+    """A shell call's next command: on a line of its own (the deltas append to it)."""
+    command = field(ev, "command") or ""
+    text = ("\n" if field(ev, "command_index", 0) else "") + command
+    return [PartDelta(("tool", field(ev, "output_index", 0)), "tool", text)] if text else _NO_EVENTS
 
 
 def _tool_call_done(attr: str) -> Callable[[Any], list[Event]]:
@@ -285,17 +303,20 @@ _RESPONSES: dict[str, Callable[[Any], list[Event]]] = {
     "response.mcp_call_arguments.delta": _delta("tool_call", "tool_call", _TOOL_CALL),
     "response.mcp_call_arguments.done": _tool_call_done("arguments"),
     "response.code_interpreter_call_code.delta": _delta("tool", "tool", _TOOL),
-    "response.code_interpreter_call_code.done": _done("tool", _TOOL, "code"),
+    "response.code_interpreter_call_code.done": _code_done,
+    "response.shell_call_command.added": _shell_command_added,
     "response.shell_call_command.delta": _delta("tool", "tool", _TOOL),
     "response.image_generation_call.partial_image": _partial_image,
     "response.audio.transcript.delta": _delta("text", "text", _AUDIO),
     "response.audio.transcript.done": _done("text", _AUDIO, "transcript"),
 }
-for _tool_kind in ("web_search", "file_search", "code_interpreter", "image_generation", "mcp"):
+for _tool_kind in ("web_search", "file_search", "code_interpreter", "image_generation"):
     for _phase in ("in_progress", "searching", "interpreting", "generating", "completed", "failed"):
         _RESPONSES.setdefault(f"response.{_tool_kind}_call.{_phase}", _tool_status(_phase))
 for _phase in ("in_progress", "completed", "failed"):
     _RESPONSES[f"response.mcp_list_tools.{_phase}"] = _tool_status(_phase)
+    # an MCP call is a tool_call part (its arguments stream): its status belongs there
+    _RESPONSES[f"response.mcp_call.{_phase}"] = _tool_status(_phase, "tool_call")
 
 
 # --- Chat Completions and legacy Completions ---------------------------------------------
