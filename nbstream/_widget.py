@@ -218,7 +218,8 @@ class StreamWidget(anywidget.AnyWidget):
     def __repr__(self) -> str:
         text = self.text
         preview = (text[:60] + "…") if len(text) > 60 else text
-        return f"<StreamWidget status={self.status!r} chars={len(text)} text={preview!r}>"
+        status = self._controller.status
+        return f"<StreamWidget status={status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         return self._bundle()
