@@ -271,7 +271,7 @@ class Document:
         if self.phase == "incomplete":
             return self.incomplete_reason or "incomplete"
         if self.phase in ("completed", "failed"):
-            return "tool_calls" if self.parts_of("tool_call") and not self.text() else self.phase
+            return "tool_calls" if self.tool_calls() and not self.text() else self.phase
         return None
 
     def output_tokens(self) -> tuple[int, bool]:

@@ -516,6 +516,7 @@ class ResponsesBuilder:
             for piece in pieces:
                 self.emit(ResponseShellCallCommandDeltaEvent, **at, delta=piece)
             self.emit(ResponseShellCallCommandDoneEvent, **at, command="".join(pieces))
+        self.mark("shell.commands_done")
         full = ["".join(p) for p in commands]
         item = ResponseFunctionShellToolCall(
             **common, status="completed", action=ShellAction(commands=full, timeout_ms=10_000)

@@ -268,8 +268,25 @@ def test_mcp_calls_are_parts_not_tool_calls_for_the_caller(run, sse_server, clie
     assert call["server"] == mcp.server_label
     assert call["arguments"] == mcp.arguments == '{"repo":"a/b"}'
     assert call["done"] is True
-    assert call.get("status", "completed") == "completed"
+    assert call["status"] == "completed"
     assert all(p["done"] for p in w.parts)
+
+
+def test_server_run_mcp_call_alone_is_no_tool_calls_finish(run, sse_server, client):
+    """``finish_reason == "tool_calls"`` means calls for the caller to run; a response that
+    only ran an MCP call on the server did not end for that reason."""
+    b = ResponsesBuilder().start()
+    b.mcp_call("deepwiki", "ask_question", ["{}"], output="ok")
+    b.completed()
+    w = run(b.script())
+    final = sdk_final(sse_server, client, b)
+
+    assert_done(w)
+    assert w.tool_calls == project_calls(final.output) == []
+    assert [(p["kind"], p["type"], p["status"]) for p in w.parts] == [
+        ("tool_call", "mcp_call", "completed")
+    ]
+    assert w.metrics["finish_reason"] == "completed"
 
 
 def test_image_generation_shows_partial_images_then_the_result(run, sse_server, client):
@@ -313,7 +330,15 @@ def test_shell_call_commands(run, sse_server, client):
     b = ResponsesBuilder().start()
     b.shell_call([["ls", " -la"], ["cat ", "README.md"]])
     b.completed()
-    w = run(b.script())
+    gate = threading.Event()
+
+    def during(w):
+        seen(lambda: w.parts and w.parts[0]["content"] == "ls -la\ncat README.md",
+             "both commands streamed, one per line")
+        tool = w.parts[0]
+        assert (tool["type"], tool["status"], tool["done"]) == ("shell_call", "in_progress", False)
+
+    w = run(b.script({"shell.commands_done": gate}), during=during, gates=[gate])
     final = sdk_final(sse_server, client, b)
     (item,) = [o for o in final.output if o.type == "shell_call"]
 
