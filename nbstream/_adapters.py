@@ -322,24 +322,14 @@ for _phase in ("in_progress", "completed", "failed"):
 # --- Chat Completions and legacy Completions ---------------------------------------------
 
 
-def _chunk_start(chunk: Any) -> list[Event]:
-    return [Lifecycle("streaming", model=field(chunk, "model"), response_id=field(chunk, "id"))]
-
-
-def _chat_chunk(chunk: Any) -> list[Event]:
-    events = _chunk_start(chunk)
+def _choices_chunk(chunk: Any, read_choice: Callable[[int, Any], list[Event]]) -> list[Event]:
+    """Events of a Chat or Completions chunk: one reader per choice, then finish and usage."""
+    events: list[Event] = [
+        Lifecycle("streaming", model=field(chunk, "model"), response_id=field(chunk, "id"))
+    ]
     for choice in field(chunk, "choices") or ():
         index = field(choice, "index", 0)
-        delta = field(choice, "delta")
-        if delta is not None:
-            content = field(delta, "content")
-            if content:
-                events.append(PartDelta(("choice", index, "text"), "text", content))
-            refusal = field(delta, "refusal")
-            if refusal:
-                events.append(PartDelta(("choice", index, "refusal"), "refusal", refusal))
-            for call in field(delta, "tool_calls") or ():
-                events.extend(_chat_tool_call(index, call))
+        events.extend(read_choice(index, choice))
         reason = field(choice, "finish_reason")
         if reason:
             events.append(FinishReason(index, reason))
@@ -347,6 +337,35 @@ def _chat_chunk(chunk: Any) -> list[Event]:
     if usage:
         events.append(UsageReported(usage))
     return events
+
+
+def _chat_choice(index: int, choice: Any) -> list[Event]:
+    delta = field(choice, "delta")
+    if delta is None:
+        return _NO_EVENTS
+    events: list[Event] = []
+    content = field(delta, "content")
+    if content:
+        events.append(PartDelta(("choice", index, "text"), "text", content))
+    refusal = field(delta, "refusal")
+    if refusal:
+        events.append(PartDelta(("choice", index, "refusal"), "refusal", refusal))
+    for call in field(delta, "tool_calls") or ():
+        events.extend(_chat_tool_call(index, call))
+    return events
+
+
+def _completion_choice(index: int, choice: Any) -> list[Event]:
+    text = field(choice, "text")
+    return [PartDelta(("choice", index, "text"), "text", text)] if text else _NO_EVENTS
+
+
+def _chat_chunk(chunk: Any) -> list[Event]:
+    return _choices_chunk(chunk, _chat_choice)
+
+
+def _completion_chunk(chunk: Any) -> list[Event]:
+    return _choices_chunk(chunk, _completion_choice)
 
 
 def _chat_tool_call(choice: int, call: Any) -> list[Event]:
@@ -360,20 +379,4 @@ def _chat_tool_call(choice: int, call: Any) -> list[Event]:
     arguments = field(function, "arguments")
     if arguments:
         events.append(PartDelta(key, "tool_call", arguments))
-    return events
-
-
-def _completion_chunk(chunk: Any) -> list[Event]:
-    events = _chunk_start(chunk)
-    for choice in field(chunk, "choices") or ():
-        index = field(choice, "index", 0)
-        text = field(choice, "text")
-        if text:
-            events.append(PartDelta(("choice", index, "text"), "text", text))
-        reason = field(choice, "finish_reason")
-        if reason:
-            events.append(FinishReason(index, reason))
-    usage = as_dict(field(chunk, "usage"))
-    if usage:
-        events.append(UsageReported(usage))
     return events
