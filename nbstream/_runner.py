@@ -32,7 +32,7 @@ FRAME_RATE = 30
 """Patches per second at most (the server drops IOPub output above 1,000 messages/s)."""
 RENDER_SHARE = 4
 """A flush that took ``t`` seconds is followed by at least ``RENDER_SHARE * t`` of rest."""
-METRICS_INTERVAL = 0.25
+METRICS_INTERVAL = 1.0
 """Seconds between live metrics updates in patches."""
 STUCK_SOURCE_GRACE = 0.5
 """Seconds a stopped source may take to return before the stream ends without it."""
