@@ -48,10 +48,12 @@ section "types: mypy"
 "$PY" -m mypy
 
 if [ -f js/package.json ]; then
-    section "js: npm ci && npm test"
+    section "js: npm install && npm test"
     (
         cd js
-        npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+        # npm ci rejects lock files written with this machine's omit-lockfile-registry-resolved;
+        # npm install honours the lock file all the same.
+        npm install --no-audit --no-fund
         npm test
     )
 else
