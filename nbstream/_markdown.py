@@ -172,17 +172,26 @@ def render(text: str) -> str:
     return _SHARED.render(text)
 
 
+_DARK_HOSTS = ':is(body[data-jp-theme-light="false"],body.vscode-dark,body.vscode-high-contrast)'
+_STYLE_RULE = re.compile(r"^X (\.[\w-]+) \{ (.*?) \}")
+
+
+def _token_rules(style: str, scope: str) -> str:
+    """Compact CSS for one Pygments style: token classes with equal styles share a rule."""
+    groups: dict[str, list[str]] = {}
+    for line in HtmlFormatter(style=style).get_style_defs("X").splitlines():
+        match = _STYLE_RULE.match(line)
+        if match and "background" not in match.group(2):
+            declarations = match.group(2).replace(": ", ":").replace("; ", ";")
+            groups.setdefault(declarations, []).append(match.group(1))
+    return "\n".join(
+        f"{scope} .nbs-code pre :is({','.join(classes)}){{{declarations}}}"
+        for declarations, classes in groups.items()
+    )
+
+
 def highlight_css() -> str:
     """Pygments CSS for code blocks: a light theme, and a dark one under dark hosts."""
-    light = HtmlFormatter(style="default").get_style_defs(".nbstream .nbs-code pre")
-    dark_scopes = [
-        f"{scope} .nbstream .nbs-code pre"
-        for scope in ('body[data-jp-theme-light="false"]', "body.vscode-dark",
-                      "body.vscode-high-contrast", ".nbstream.nbs-dark")
-    ]
-    dark = HtmlFormatter(style="monokai").get_style_defs(dark_scopes)
-    return "\n".join(
-        line
-        for line in (light + "\n" + dark).splitlines()
-        if ".nbs-code pre " in line and "{ background:" not in line
+    return _token_rules("default", ".nbstream") + "\n" + _token_rules(
+        "monokai", f"{_DARK_HOSTS} .nbstream"
     )
