@@ -2,7 +2,9 @@
 
 Markdown parts (answer text, reasoning) are rendered incrementally: a patch carries the
 blocks committed since the last one and the open tail as ``keep`` (how much of the previous
-tail HTML stays) plus the new ``tail`` suffix. Plain parts (tool-call arguments, tool code,
+tail HTML stays) plus the new ``tail`` suffix. A newly committed block usually was the open
+tail already: ``from_tail`` says how much of the previous tail HTML it starts with, and only
+the rest is sent. Plain parts (tool-call arguments, tool code,
 refusals) carry their text the same way. A full snapshot describes everything at once, for
 views that join late and for the saved notebook.
 """
@@ -123,6 +125,12 @@ class PatchBuilder:
                 appended, tail = [whole], ""
         sent.blocks.extend(appended)
         if appended:
+            # The first new block is usually the old tail, grown: the page rebuilds it from
+            # the tail it has (``from_tail`` characters of it) plus the rest.
+            reuse = 0 if op.get("reset") else _common_prefix(sent.tail, appended[0])
+            if reuse:
+                op["from_tail"] = reuse
+                appended = [appended[0][reuse:], *appended[1:]]
             op["append"] = appended
         keep = _common_prefix(sent.tail, tail)
         if keep != len(sent.tail) or len(tail) != keep or op.get("reset"):

@@ -28,7 +28,7 @@ from ._connection import ConnectionTracker, abort, find_response
 from ._document import Document
 from ._patches import PartView, PatchBuilder
 
-FRAME_RATE = 30
+FRAME_RATE = 20
 """Patches per second at most (the server drops IOPub output above 1,000 messages/s)."""
 RENDER_SHARE = 4
 """A flush that took ``t`` seconds is followed by at least ``RENDER_SHARE * t`` of rest."""

@@ -81,7 +81,7 @@ class StreamWidget(anywidget.AnyWidget):
             if len(packed) >= COMPRESS_FROM:
                 # Rendered HTML compresses ~5x: large patches travel as a deflated buffer.
                 message = {**message, "parts": None, "z": 1}
-                self.send(message, buffers=[zlib.compress(packed, 6)])
+                self.send(message, buffers=[zlib.compress(packed, 1)])
                 return
         self.send(message)
 

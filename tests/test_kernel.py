@@ -77,7 +77,10 @@ def rebuild_html(updates: list[Received]) -> str:
             part.update({k: op[k] for k in ("kind", "choice") if k in op})
             if op.get("reset"):
                 part["blocks"], part["tail"] = [], ""
-            part["blocks"].extend(op.get("append", []))
+            appended = list(op.get("append", []))
+            if appended and op.get("from_tail"):
+                appended[0] = part["tail"][: op["from_tail"]] + appended[0]
+            part["blocks"].extend(appended)
             if "tail" in op or "append" in op:
                 part["tail"] = part["tail"][: op.get("keep", 0)] + op.get("tail", "")
     return "".join(

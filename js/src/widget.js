@@ -11,7 +11,8 @@
 // Model output reaches the DOM only as the kernel renderer's escaped HTML or as textContent.
 
 /** @typedef {{id: number, kind?: string, choice?: number, info?: Record<string, any>, done?: boolean,
- *   append?: string[], keep?: number, tail?: string, text?: string, reset?: boolean}} PartOp */
+ *   append?: string[], from_tail?: number, keep?: number, tail?: string, text?: string,
+ *   reset?: boolean}} PartOp */
 /** @typedef {{type: "patch", seq: number, status: string, parts?: PartOp[],
  *   metrics?: Record<string, any>, error?: string, final?: boolean, log?: any}} Patch */
 /** @typedef {{seq: number, status: string, error?: string | null, parts: any[],
@@ -165,10 +166,12 @@ class PartView {
         this.blockHtml = [];
         this.tailHtml = "";
       }
-      for (const html of op.append || []) {
+      const previousTail = this.tailHtml;
+      (op.append || []).forEach((piece, i) => {
+        const html = i === 0 && op.from_tail ? previousTail.slice(0, op.from_tail) + piece : piece;
         this.blocks.insertAdjacentHTML("beforeend", html);
         this.blockHtml.push(html);
-      }
+      });
       if (op.tail !== undefined || op.append) {
         this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + (op.tail || "");
         this.tail.innerHTML = this.tailHtml;

@@ -223,3 +223,16 @@ describe("deflated patches", () => {
     expect(model.sent.filter((m) => m.type === "hello").length).toBe(1);
   });
 });
+
+describe("committing the open tail", () => {
+  it("rebuilds a committed block from the tail it already has", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>Hello wor</p>\n" })] });
+    view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [
+      { id: 0, from_tail: 12, append: ["ld</p>\n"], keep: 0, tail: "<ul><li>a</li></ul>" },
+    ] });
+    expect(view.parts.get(0).blockHtml).toEqual(["<p>Hello world</p>\n"]);
+    expect(view.body.querySelector(".nbs-blocks").innerHTML).toBe("<p>Hello world</p>\n");
+    expect(view.parts.get(0).tailHtml).toBe("<ul><li>a</li></ul>");
+  });
+});
