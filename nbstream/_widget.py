@@ -88,12 +88,12 @@ class StreamWidget(anywidget.AnyWidget):
     def _bundle(self, final: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
         data, metadata = super()._repr_mimebundle_() or ({}, {})
         data = dict(data)
-        text = self.text
         data["text/plain"] = repr(self)
         if final or self._controller.ended:
-            # For wherever widgets do not run (nbconvert, GitHub, a closed kernel).
+            # For wherever widgets do not run (nbconvert, GitHub, a closed kernel): our own
+            # escaped rendering. Deliberately no text/markdown: nbconvert renders that with
+            # raw HTML passed through, so model output could run script in an export.
             data["text/html"] = f'<div class="nbstream-static">{self.html}</div>'
-            data["text/markdown"] = text
         return data, dict(metadata)
 
     def _ipython_display_(self) -> None:
