@@ -59,12 +59,16 @@ def highlight_code(code: str, lang: str) -> str:
     return pygments_highlight(code, lexer, _FORMATTER)
 
 
+_TOP_LEVEL_LINE = re.compile(r"\n(?=\S|\n)")
+
+
 class _OpenFenceCache:
     """Highlighting of a code block that is still streaming, reused frame after frame.
 
-    The code up to its last blank line (where lexers are almost always back in their root
-    state) is highlighted once and kept; only the lines after it are highlighted again.
-    Used for the open tail only: committed blocks and the final render highlight whole.
+    The code up to its last top-level line (a line starting in column 0, or after a blank
+    line: where lexers are almost always back in their root state) is highlighted once and
+    kept; only the lines from there on are highlighted again. Used for the open tail only:
+    committed blocks and the final render highlight the whole block.
     """
 
     def __init__(self, size: int = 8) -> None:
@@ -72,8 +76,10 @@ class _OpenFenceCache:
         self._entries: OrderedDict[tuple[str, str], str] = OrderedDict()
 
     def highlight(self, code: str, lang: str) -> str:
-        cut = code.rfind("\n\n") + 2
-        if cut < 2:
+        cut = 0
+        for match in _TOP_LEVEL_LINE.finditer(code, max(0, len(code) - 4096)):
+            cut = match.end()
+        if cut == 0:
             return highlight_code(code, lang)
         key = (lang, code[:cut])
         head = self._entries.get(key)
