@@ -7,8 +7,11 @@ Synced traits:
 
 - ``status`` (``str``, default ``"pending"``): ``pending``, ``streaming``, ``done``,
   ``stopped`` or ``error``. Observe it with ``w.observe(callback, names="status")``.
-- ``snapshot`` (``dict``, default ``{}``): the whole rendered state (parts, metrics, error),
-  set when the stream ends, so views that join later and saved notebooks show the answer.
+- ``_snapshot`` (``bytes``, default ``b""``): the whole rendered state (parts, metrics,
+  error, event log) as deflated JSON, set when the stream ends, so views that join later and
+  saved widget state show the answer (about a fifth of the HTML's size, sent once).
+- ``_key`` (``str``): an id of this widget, the same for all its views (each view gets its own
+  model proxy), so a view re-created in place can take over its predecessor's DOM.
   While streaming, views receive small sequence-numbered patches as custom messages instead,
   and ask for a snapshot message (``{"type": "hello"}``) when they join late or see a gap.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import uuid
 import zlib
 from collections.abc import Callable, Generator
 from importlib.resources import files
@@ -33,6 +37,8 @@ from ._runner import Controller
 
 COMPRESS_FROM = 2048
 """Patches whose parts serialise to this many bytes or more are sent deflated."""
+PAGE_GRACE = 1.0
+"""Seconds a stream that ended before any page showed it waits for one to say hello."""
 
 
 def _asset(name: str) -> str:
@@ -52,13 +58,16 @@ class StreamWidget(anywidget.AnyWidget):
     _css = _asset("widget.css") + "\n" + highlight_css()
 
     status = traitlets.Unicode("pending", read_only=True).tag(sync=True)
-    snapshot = traitlets.Dict(read_only=True).tag(sync=True)
+    _snapshot = traitlets.Bytes(b"", read_only=True).tag(sync=True)
+    _key = traitlets.Unicode(read_only=True).tag(sync=True)
 
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
                  connection: ConnectionTracker | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.set_trait("_key", uuid.uuid4().hex)
         self._status_lock = threading.Lock()
         self._displays: list[Any] = []
+        self._seen_by_a_page = threading.Event()
         self._controller = Controller(opener, self._send_patch, self._sync_status, connection)
         self.on_msg(self._on_message)
         self._controller.start(source_is_async)
@@ -67,12 +76,9 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _send_patch(self, message: dict[str, Any]) -> None:
         if message.get("type") == "snapshot" and message.get("final"):
-            # Every view already has the final state from the patches, and records it in its
-            # own copy of the trait (that is what a saved notebook keeps). The kernel keeps
-            # it for views that join later, without sending it: no second copy on IOPub.
-            snapshot = message["snapshot"]
-            with self._lock_property(snapshot=snapshot):
-                self.set_trait("snapshot", snapshot)
+            # The final state, deflated, for views that join later and for saved widget state.
+            packed = json.dumps(message["snapshot"], separators=(",", ":")).encode()
+            self.set_trait("_snapshot", zlib.compress(packed, 6))
             self._update_displays()
             return
         parts = message.get("parts")
@@ -85,9 +91,15 @@ class StreamWidget(anywidget.AnyWidget):
                 return
         self.send(message)
 
-    def _bundle(self, final: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _bundle(
+        self, final: bool = False, live: bool = True
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         data, metadata = super()._repr_mimebundle_() or ({}, {})
         data = dict(data)
+        if not live:
+            # Nobody ever showed the widget (nbclient, papermill, a script): leave the static
+            # rendering alone, or nbconvert would prefer a widget view it cannot show offline.
+            data.pop("application/vnd.jupyter.widget-view+json", None)
         data["text/plain"] = repr(self)
         if final or self._controller.ended:
             # For wherever widgets do not run (nbconvert, GitHub, a closed kernel): our own
@@ -106,18 +118,25 @@ class StreamWidget(anywidget.AnyWidget):
                 self._displays.append(handle)
 
     def _update_displays(self) -> None:
+        """Give every display of this widget a static rendering of the final answer."""
         with self._status_lock:
             handles, self._displays = self._displays, []
-        if handles:
-            data, metadata = self._bundle(final=True)
-            for handle in handles:
-                handle.update(data, metadata=metadata, raw=True)
+        if not handles:
+            return
+        # A page says hello as soon as it shows the widget: give a fast stream's page a moment
+        # before deciding that no page is watching. The stream ends (wait() returns) after
+        # this, so a notebook run headless (nbclient) records the static rendering.
+        live = self._seen_by_a_page.wait(PAGE_GRACE)
+        data, metadata = self._bundle(final=True, live=live)
+        for handle in handles:
+            handle.update(data, metadata=metadata, raw=True)
 
     def _sync_status(self, _status: str) -> None:
         with self._status_lock:
             self.set_trait("status", self._controller.status)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        self._seen_by_a_page.set()
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "stop":
             self.stop()

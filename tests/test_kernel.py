@@ -20,6 +20,7 @@ from kernel_helpers import KernelSession, Received, kernel_session, max_per_wind
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
 
 MAX_MSGS_PER_S = 60
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SNAPSHOT_ALLOWANCE = 8 * 1024  # "a few KB" for the final snapshot / envelope of the last sync
 
 
@@ -90,7 +91,9 @@ def rebuild_html(updates: list[Received]) -> str:
     )
 
 
-def check_traffic(kernel: KernelSession, cid: str, html: str, per_msg_allowance: int) -> None:
+def check_traffic(
+    kernel: KernelSession, cid: str, html: str, per_msg_allowance: int, page_spoke: bool
+) -> None:
     """≤ 60 widget messages in any 1-s window; the page ends showing exactly the kernel's
     final HTML; and the bytes for the whole stream, the final display update for saved
     notebooks included, stay ≤ 2 x the HTML (+ small allowances)."""
@@ -102,13 +105,17 @@ def check_traffic(kernel: KernelSession, cid: str, html: str, per_msg_allowance:
     assert max_per_window(u.t for u in updates) <= MAX_MSGS_PER_S, f"(as received) {report}"
     assert rebuild_html(updates) == html, "the patches do not rebuild the kernel's HTML"
     # A static rendering for saved notebooks: the output is updated once at the end (or
-    # shown directly, had the stream ended before the cell displayed it).
-    displays = [
-        m for m in kernel.messages
-        if m.msg_type in ("update_display_data", "display_data")
-        and "text/html" in m.content["data"]
-    ]
+    # shown directly, had the stream ended before the cell displayed it). Where no page ever
+    # spoke to the widget it stands alone (nbconvert would prefer a widget view it can't show).
+    def static(m: Received) -> bool:
+        return m.msg_type in ("update_display_data", "display_data") and (
+            "text/html" in m.content["data"]
+        )
+
+    kernel.wait_for(static, timeout=10)
+    displays = [m for m in kernel.messages if static(m)]
     assert len(displays) == 1, "expected one static rendering of the final answer"
+    assert (WIDGET_VIEW in displays[0].content["data"]) == page_spoke
     assert displays[0].content["data"]["text/html"].endswith(f"{html}</div>")
     display_bytes = len(json.dumps(displays[0].content, ensure_ascii=False).encode())
     total = sum(u.payload_bytes() for u in updates) + display_bytes
@@ -189,7 +196,7 @@ def test_slow_stream_returns_at_once_and_stop_message_stops_it(kernel: KernelSes
     # next to its envelope, the changed end of the open tail and now and then the metrics, so
     # each message gets 400 B on top of the 2 x HTML budget (measured: ~19 KB for ~5 KB of
     # HTML in ~55 messages). Re-sending the document per frame (2-5 KB here) still blows it.
-    check_traffic(kernel, cid, stopped["html"], per_msg_allowance=400)
+    check_traffic(kernel, cid, stopped["html"], per_msg_allowance=400, page_spoke=True)
 
 
 FAST_TEXT = markdown_doc(40_000)
@@ -224,7 +231,7 @@ def test_fast_stream_is_coalesced(kernel: KernelSession) -> None:
     assert len(done["html"]) > len(FAST_TEXT) // 2
     # The last update has gone out by the time wait() returned and a later cell ran:
     # the strict budget, no per-message allowance.
-    check_traffic(kernel, cid, done["html"], per_msg_allowance=0)
+    check_traffic(kernel, cid, done["html"], per_msg_allowance=0, page_spoke=False)
 
 
 SILENT_CELL = """

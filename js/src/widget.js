@@ -1,8 +1,7 @@
 // nbstream front-end: applies the kernel's sequence-numbered patches in animation frames.
 //
-// State synced with Python: `status` (trait) and `snapshot` (trait: the kernel keeps the final
-// state there for views that join later; each view records its own copy at the end, which is
-// what a saved notebook keeps).
+// State synced with Python: `status` (trait) and `_snapshot` (trait: the final state as
+// deflated JSON, set when the stream ends, for views that join later and saved widget state).
 // Kernel -> page custom messages: {type: "patch", seq, status, parts?, metrics?, error?,
 // final?, log?}, {type: "snapshot", snapshot} and {type: "source", parts: {id: text}}.
 // Page -> kernel: {type: "stop"}, {type: "hello"} (asks for a snapshot: sent when a view joins
@@ -450,8 +449,12 @@ function fillDetails(box, m, log) {
   }
 }
 
-/** @param {{model: any, el: HTMLElement}} context */
-function render({ model, el }) {
+/**
+ * Build a view's DOM and wire it to the model.
+ * @param {{model: any, el: HTMLElement}} context
+ * @returns {Instance}
+ */
+function build({ model, el }) {
   const root = h("div", "nbstream");
   root.tabIndex = -1;
   const header = h("div", "nbstream-header");
@@ -535,10 +538,20 @@ function render({ model, el }) {
     tick();
   };
 
+  // A hello can be lost (e.g. a page reloaded while the kernel routes it to a subshell that
+  // is gone): ask again until a snapshot arrives or the stream has ended.
+  let helloTimer = 0;
   const askForSnapshot = () => {
     if (view.wantsSnapshot) return;
     view.wantsSnapshot = true;
-    model.send({ type: "hello" });
+    let tries = 0;
+    const ask = () => {
+      helloTimer = 0;
+      if (!view.wantsSnapshot || tries++ >= 6) return;
+      model.send({ type: "hello" });
+      helloTimer = window.setTimeout(ask, 1500);
+    };
+    ask();
   };
 
   const nearBottom = () => view.body.scrollHeight - view.body.scrollTop - view.body.clientHeight < 24;
@@ -551,11 +564,7 @@ function render({ model, el }) {
       if (msg.type === "snapshot") {
         view.applySnapshot(msg.snapshot);
       } else if (msg.type === "patch") {
-        const outcome = view.applyPatch(msg);
-        if (outcome === "gap") askForSnapshot();
-        // The kernel does not send the final snapshot (it would double the bytes): record
-        // it in this page's copy of the trait, which is what a saved notebook keeps.
-        if (outcome === "applied" && msg.final) model.set("snapshot", view.toSnapshot(msg.status));
+        if (view.applyPatch(msg) === "gap") askForSnapshot();
       }
     }
     if (following) view.body.scrollTop = view.body.scrollHeight;
@@ -580,13 +589,15 @@ function render({ model, el }) {
       return;
     }
     if (!msg || (msg.type !== "patch" && msg.type !== "snapshot")) return;
-    if (!msg.z && inbox === settled) {
+    if (!msg.z && !msg.deflated && inbox === settled) {
       enqueue(msg);
       return;
     }
     const done = (inbox = inbox
       .then(async () => {
-        if (msg.z) msg.parts = await inflateJson(/** @type {DataView[]} */ (buffers)[0]);
+        const packed = buffers ? buffers[0] : undefined;
+        if (msg.z) msg.parts = await inflateJson(packed);
+        if (msg.deflated) msg.snapshot = await inflateJson(packed);
         enqueue(msg);
       })
       .catch(() => askForSnapshot())
@@ -660,9 +671,17 @@ function render({ model, el }) {
     view.body.scrollTop = view.body.scrollHeight;
     jump.hidden = true;
   };
+  let stopTimer = 0;
   const onStop = () => {
     stop.disabled = true;
-    model.send({ type: "stop" });
+    let tries = 0;
+    const send = () => {
+      stopTimer = 0;
+      if (FINAL.has(status()) || tries++ >= 4) return;
+      model.send({ type: "stop" });
+      stopTimer = window.setTimeout(send, 1000); // until the kernel says it stopped
+    };
+    send();
   };
   /** @param {KeyboardEvent} event */
   const onKey = (event) => {
@@ -671,24 +690,20 @@ function render({ model, el }) {
   const onDetails = () => {
     if (details.open) fillDetails(detailsBox, view.metrics, view.log);
   };
+  // The final state from the trait, in order with the patches (it must not overtake the
+  // final patch still waiting for its frame: that would rebuild the DOM).
   const onSnapshot = () => {
-    view.applySnapshot(model.get("snapshot"));
+    const packed = model.get("_snapshot");
+    if (packed && packed.byteLength) onMessage({ type: "snapshot", deflated: true }, [packed]);
   };
 
-  view.applySnapshot(model.get("snapshot"));
+  onSnapshot();
   showStatus();
-  if (!FINAL.has(status()) || !model.get("snapshot")?.parts) askForSnapshot();
-  const previous = model.get("_nbs_view");
-  if (previous) {
-    following = previous.following;
-    requestAnimationFrame(() => {
-      view.body.scrollTop = following ? view.body.scrollHeight : previous.scrollTop;
-    });
-  }
+  if (!FINAL.has(status())) askForSnapshot();
 
   model.on("msg:custom", onMessage);
   model.on("change:status", showStatus);
-  model.on("change:snapshot", onSnapshot);
+  model.on("change:_snapshot", onSnapshot);
   stop.addEventListener("click", onStop);
   copy.addEventListener("click", onCopy);
   raw.addEventListener("click", onRaw);
@@ -698,18 +713,95 @@ function render({ model, el }) {
   view.body.addEventListener("click", onClick);
   view.body.addEventListener("scroll", onScroll);
 
+  /** @type {Instance} */
+  const instance = {
+    root,
+    el,
+    body: view.body,
+    scrollTop: 0,
+    following: () => following,
+    selection: null,
+    teardown: () => {
+      if (frame) cancelAnimationFrame(frame);
+      for (const id of [timer, helloTimer, stopTimer]) if (id) clearTimeout(id);
+      model.off("msg:custom", onMessage);
+      model.off("change:status", showStatus);
+      model.off("change:_snapshot", onSnapshot);
+    },
+  };
+  return instance;
+}
+
+/**
+ * @typedef {{root: HTMLElement, el: HTMLElement, body: HTMLElement, scrollTop: number,
+ *   following: () => boolean, selection: [Node, number, Node, number] | null,
+ *   teardown: () => void, owner?: object}} Instance
+ */
+
+/** Live views per widget (`_key`), so a view re-created in place can take over its
+ * predecessor's DOM. */
+/** @type {Map<string, Set<Instance>>} */
+const LIVE = new Map();
+
+/**
+ * Render a view. When the output holding a view is re-rendered in place (JupyterLab does so
+ * when the display is updated at the end of the stream), the old view's element is emptied
+ * out of the page; the new view then takes over the old DOM instead of building a new one, so
+ * committed blocks are never re-created and the reader's selection and scroll stay put.
+ * @param {{model: any, el: HTMLElement}} context
+ */
+function render({ model, el }) {
+  const key = String(model.get("_key") || "");
+  /** @type {Set<Instance>} */
+  const live = LIVE.get(key) || new Set();
+  LIVE.set(key, live);
+  const owner = {};
+  let instance = key
+    ? [...live].find((old) => !old.el.parentNode && !old.root.isConnected)
+    : undefined;
+  if (instance) {
+    const { root, body, scrollTop, selection } = instance;
+    const following = instance.following();
+    el.append(root);
+    instance.el = el;
+    // The host puts the new view into the page after render(): restore the reader's scroll
+    // and selection once it is there.
+    let frames = 0;
+    const restore = () => {
+      if (!root.isConnected) {
+        if (frames++ < 120) requestAnimationFrame(restore);
+        return;
+      }
+      body.scrollTop = following ? body.scrollHeight : scrollTop;
+      if (selection) document.getSelection()?.setBaseAndExtent(...selection);
+    };
+    requestAnimationFrame(restore);
+  } else {
+    instance = build({ model, el });
+    live.add(instance);
+  }
+  const current = instance;
+  current.owner = owner;
+  /** Remember the reader's scroll and selection while this view is in the page. */
+  const remember = () => {
+    if (!current.root.isConnected) return;
+    current.scrollTop = current.body.scrollTop;
+    const selected = document.getSelection();
+    const inside = selected && selected.rangeCount > 0 && !selected.isCollapsed
+      && current.root.contains(selected.anchorNode) && current.root.contains(selected.focusNode);
+    current.selection = inside && selected.anchorNode && selected.focusNode
+      ? [selected.anchorNode, selected.anchorOffset, selected.focusNode, selected.focusOffset]
+      : null;
+  };
+  document.addEventListener("selectionchange", remember);
+  current.body.addEventListener("scroll", remember);
   return () => {
-    if (frame) {
-      // The view is going (e.g. the output was re-rendered at the end): apply what is queued
-      // so the final snapshot is recorded on the model for the next view.
-      cancelAnimationFrame(frame);
-      flush();
-    }
-    model.set("_nbs_view", { scrollTop: view.body.scrollTop, following });
-    if (timer) clearInterval(timer);
-    model.off("msg:custom", onMessage);
-    model.off("change:status", showStatus);
-    model.off("change:snapshot", onSnapshot);
+    document.removeEventListener("selectionchange", remember);
+    current.body.removeEventListener("scroll", remember);
+    if (current.owner !== owner) return; // a newer view has taken this DOM over
+    current.teardown();
+    live.delete(current);
+    if (!live.size) LIVE.delete(key);
   };
 }
 

@@ -24,6 +24,13 @@ function fakeModel(state = {}) {
   };
 }
 
+/** @param {any} value */
+async function deflated(value) {
+  const { deflateSync } = await import("node:zlib");
+  const packed = deflateSync(Buffer.from(JSON.stringify(value)));
+  return new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
+}
+
 const textOp = (extra) => ({ id: 0, kind: "text", choice: 0, info: {}, done: false, ...extra });
 
 describe("StreamView patches", () => {
@@ -119,20 +126,19 @@ describe("render", () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(el.querySelector(".nbstream").dataset.status).toBe("stopped");
     expect(stop.hidden).toBe(true);
-    expect(model.get("snapshot").seq).toBe(4);
+    expect(model.sent.filter((m) => m.type === "stop").length).toBe(1);
     cleanup();
   });
 
   it("a gap triggers one hello", async () => {
     vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    const model = fakeModel({ status: "done", snapshot: { seq: 1, status: "done", parts: [] } });
+    const model = fakeModel({ status: "done", _snapshot: await deflated({ seq: 1, status: "done", parts: [] }) });
     const el = document.createElement("div");
     widget.render({ model, el });
     expect(model.sent).toEqual([]);
     model.emit("msg:custom", { type: "patch", seq: 5, status: "streaming", parts: [] });
     model.emit("msg:custom", { type: "patch", seq: 6, status: "streaming", parts: [] });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(model.sent).toEqual([{ type: "hello" }]);
+    await vi.waitFor(() => expect(model.sent).toEqual([{ type: "hello" }]));
   });
 });
 
@@ -234,5 +240,46 @@ describe("committing the open tail", () => {
     expect(view.parts.get(0).blockHtml).toEqual(["<p>Hello world</p>\n"]);
     expect(view.body.querySelector(".nbs-blocks").innerHTML).toBe("<p>Hello world</p>\n");
     expect(view.parts.get(0).tailHtml).toBe("<ul><li>a</li></ul>");
+  });
+});
+
+describe("re-rendered in place", () => {
+  it("a new view takes over the emptied view's DOM: same nodes, selection kept", async () => {
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    const model = fakeModel({ status: "streaming", _key: "w1" });
+    const host = document.createElement("div");
+    document.body.append(host);
+    const first = document.createElement("div");
+    host.append(first);
+    const cleanupFirst = widget.render({ model, el: first });
+    model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "streaming", parts: [] } });
+    model.emit("msg:custom", { type: "patch", seq: 1, status: "streaming", parts: [textOp({ append: ["<p>kept block</p>"], keep: 0, tail: "" })] });
+    await vi.waitFor(() => expect(first.querySelector(".nbs-blocks p")).not.toBeNull());
+    const block = first.querySelector(".nbs-blocks p");
+    document.getSelection().selectAllChildren(block);
+    document.dispatchEvent(new Event("selectionchange"));
+    // What JupyterLab does on a display update: empty the output, render a new view.
+    host.textContent = "Loading widget...";
+    const second = document.createElement("div");
+    host.replaceChildren(second);
+    const proxy = { ...model, get: model.get, send: model.send.bind(model) }; // a view's own proxy
+    const cleanupSecond = widget.render({ model: proxy, el: second });
+    expect(second.querySelector(".nbs-blocks p")).toBe(block);
+    await vi.waitFor(() => expect(document.getSelection().anchorNode).toBe(block));
+    cleanupFirst(); // the old view's late cleanup must not unwire the adopted DOM
+    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, keep: 0, tail: "<p>still live</p>" }] });
+    await vi.waitFor(() => expect(second.querySelector(".nbs-tail").textContent).toBe("still live"));
+    cleanupSecond();
+    host.remove();
+  });
+
+  it("a view joining a finished stream shows the deflated final snapshot", async () => {
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    const snapshot = { seq: 7, status: "done", parts: [{ id: 0, kind: "text", choice: 0, info: {}, done: true, blocks: ["<p>final answer</p>"], tail: "" }] };
+    const model = fakeModel({ status: "done", _snapshot: await deflated(snapshot) });
+    const el = document.createElement("div");
+    widget.render({ model, el });
+    await vi.waitFor(() => expect(el.querySelector(".nbstream-body").textContent).toBe("final answer"));
+    expect(model.sent).toEqual([]);
   });
 });
