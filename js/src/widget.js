@@ -56,8 +56,7 @@ export function formatMetrics(m) {
   }
   if (m.tokens_per_s != null) bits.push(`${m.tokens_per_s} tok/s`);
   if (m.ttft_s != null) bits.push(`first token ${m.ttft_s.toFixed(2)} s`);
-  if (m.duration_s != null) bits.push(`${m.duration_s.toFixed(1)} s`);
-  if (m.finish_reason) bits.push(`finish: ${m.finish_reason}`);
+  if (m.finish_reason) bits.push(`finish: ${m.finish_reason}`); // the header shows the duration
   return bits.join(" · ");
 }
 

@@ -145,7 +145,7 @@ describe("render", () => {
 describe("formatMetrics", () => {
   it("formats what it has", () => {
     expect(formatMetrics({ output_tokens: 12, output_tokens_estimated: true, tokens_per_s: 40.5, ttft_s: 0.5, duration_s: 1.25 }))
-      .toBe("~12 tokens · 40.5 tok/s · first token 0.50 s · 1.3 s");
+      .toBe("~12 tokens · 40.5 tok/s · first token 0.50 s");
     expect(formatMetrics(undefined)).toBe("");
   });
 });
