@@ -161,6 +161,9 @@ JS_INSTRUMENT = r"""(() => {
             if (n.nodeType === 1) g.appended += 1; else g.appendedText += 1;
           }
           g.removed += r.removedNodes.length;
+        } else if (/^H[1-6]$/.test(r.target.nodeName) && !r.removedNodes.length
+                   && [...r.addedNodes].every((n) => n.nodeName === 'SPAN')) {
+          g.hostHeadingEdits = (g.hostHeadingEdits || 0) + r.addedNodes.length; // JupyterLab's ToC
         } else {
           g.innerRemoved += r.removedNodes.length;
           g.innerEdits += r.addedNodes.length;
@@ -184,11 +187,17 @@ JS_INSTRUMENT = r"""(() => {
     if (up) found.push(up);
     for (const b of found) if (!seen.has(b)) { seen.add(b); watchBlocks(b); }
   };
+  // A view re-created in place takes over the old DOM: blocks that come back into the page
+  // were moved, not replaced.
   const checkGone = () => {
     for (const g of B.generations) {
       if (g.goneAt === null && !g.el.isConnected) {
         g.goneAt = Date.now();
         g.childrenWhenGone = g.el.children.length;
+      } else if (g.goneAt !== null && g.el.isConnected) {
+        g.movedAt = Date.now();
+        g.goneAt = null;
+        g.childrenWhenGone = null;
       }
     }
   };
@@ -207,7 +216,7 @@ JS_INSTRUMENT = r"""(() => {
         findBlocks(n);
       }
       if (r.target.closest && r.target.closest('.nbs-blocks')) findBlocks(r.target);
-      if (r.removedNodes.length) checkGone();
+      if (r.removedNodes.length || r.addedNodes.length) checkGone();
     }
     // A view may be created with its status already set (no attribute mutation to see).
     const root = document.querySelector('.nbstream');
@@ -223,6 +232,7 @@ JS_INSTRUMENT = r"""(() => {
 JS_COLLECT = """() => {
   const B = window.__bench;
   for (const g of B.generations) {
+    if (g.goneAt !== null && g.el.isConnected) { g.movedAt = Date.now(); g.goneAt = null; }
     g.childrenNow = g.el.children.length;
     g.connected = g.el.isConnected;
   }
@@ -445,6 +455,8 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
         ),
         "removed": sum(g["removed"] + g["innerRemoved"] for g in stream_gens),
         "edited": sum(g["innerEdits"] for g in stream_gens),
+        "host_heading_edits": sum(g.get("hostHeadingEdits", 0) for g in stream_gens),
+        "moved_into_a_new_view": sum(1 for g in stream_gens if g.get("movedAt")),
         "edit_samples": [e for g in stream_gens for e in g["editSamples"]][:5],
         "rebuilt_mid_stream": [
             {"ms_after_first_token": g["goneAt"] - first_at if first_at else None,
@@ -533,9 +545,12 @@ def report(runs: list[dict[str, Any]], stats: list[dict[str, Any]]) -> str:
         ["committed nodes removed / edited / views rebuilt mid-stream",
          f"{c0['removed']} / {c0['edited']} / {len(c0['rebuilt_mid_stream'])}", "",
          "0 (never re-created)", verdict(never_recreated)],
-        ["live view replaced when the stream ends (host re-render)",
+        ["committed nodes re-created when the stream ends (host re-renders the output)",
          "yes" if replaced_end else "no", "", "no",
          "**yes: every committed node re-created once**" if replaced_end else "ok"],
+        ["views re-created in place that took over the live DOM / host edits to headings",
+         f"{c0.get('moved_into_a_new_view', 0)} / {c0.get('host_heading_edits', 0)}", "", "",
+         "(JupyterLab's table of contents adds a span to each heading)"],
     ]
     cfg, s0 = runs[0], stats[0]
     w = cfg["workload"]

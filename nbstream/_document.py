@@ -29,6 +29,7 @@ from ._events import (
     StreamFailed,
     UsageReported,
 )
+from ._text import append_in_place
 
 LOG_EDGE = 50
 """How many events the log keeps at each end (the first and the last)."""
@@ -52,11 +53,8 @@ class Part:
     text: str = ""
 
     def append(self, delta: str) -> None:
-        """Append streamed content, in place (linear time over a whole stream)."""
-        text = self.text
-        self.text = ""  # drop the attribute's reference so += can grow the string in place
-        text += delta
-        self.text = text
+        """Append streamed content (linear time over a whole stream)."""
+        append_in_place(self, "text", delta)
 
     def replace(self, text: str) -> None:
         """Replace the content with the authoritative full text."""

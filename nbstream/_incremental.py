@@ -20,6 +20,7 @@ from markdown_it.token import Token
 
 from ._heal import heal
 from ._markdown import OPEN_FENCE_KEY, make_markdown, open_fence_cache
+from ._text import append_in_place
 
 
 @dataclass(slots=True)
@@ -68,11 +69,8 @@ class IncrementalRenderer:
         return self._text
 
     def append(self, delta: str) -> None:
-        """Add streamed text (in place: linear time over a whole stream)."""
-        text = self._text
-        self._text = ""  # drop the attribute's reference so += can grow the string in place
-        text += delta
-        self._text = text
+        """Add streamed text (linear time over a whole stream)."""
+        append_in_place(self, "_text", delta)
 
     def replace(self, text: str) -> None:
         """Set the whole text; an extension of the current text stays incremental."""
