@@ -8,7 +8,6 @@ million tiny deltas costs linear time.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import Counter, deque
@@ -150,7 +149,6 @@ class Document:
         self.log_tail: deque[tuple[float, str]] = deque(maxlen=LOG_EDGE)
         self._gaps = _Reservoir()
         self.timeline = _Timeline()
-        self.version = 0
 
     # --- applying events ------------------------------------------------------------
 
@@ -166,7 +164,6 @@ class Document:
             self.log_tail.append(entry)
         for event in events:
             self._apply_one(event, now)
-        self.version += 1
 
     def _part(self, key: PartKey, kind: PartKind) -> Part:
         part = self.parts.get(key)
@@ -318,11 +315,3 @@ class Document:
 
 def _round(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
-
-
-def pretty_json(text: str) -> str:
-    """Pretty-print a JSON string; return it unchanged when it is not valid JSON."""
-    try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except (ValueError, TypeError):
-        return text

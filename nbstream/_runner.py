@@ -101,7 +101,6 @@ class Controller:
         self._response: httpx2.Response | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Future[Any] | None = None
-        self._threads: list[threading.Thread] = []
         self._last_metrics = 0.0
         self.status = "pending"
         self.error: str | None = None
@@ -123,9 +122,7 @@ class Controller:
             self._spawn(self._consume_in_thread, "consumer")
 
     def _spawn(self, target: Callable[[], None], role: str) -> None:
-        thread = threading.Thread(target=target, name=f"nbstream-{role}", daemon=True)
-        self._threads.append(thread)
-        thread.start()
+        threading.Thread(target=target, name=f"nbstream-{role}", daemon=True).start()
 
     def _consume_in_thread(self) -> None:
         try:
@@ -451,10 +448,6 @@ class Controller:
     def future(self) -> concurrent.futures.Future[None]:
         """A future resolved when the stream has ended."""
         return self._finished
-
-    def threads(self) -> list[threading.Thread]:
-        """The background threads of this stream (for tests: none outlives it)."""
-        return list(self._threads)
 
 
 def _loop_thread(loop: asyncio.AbstractEventLoop) -> threading.Thread | None:
