@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from kernel_helpers import KernelSession, Received, kernel_session, max_per_window
+from page_model import apply_ops, shown_html
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
 
@@ -73,21 +74,9 @@ def rebuild_html(updates: list[Received]) -> str:
         ops = patch.get("parts")
         if patch.get("z"):
             ops = json.loads(zlib.decompress(bytes(memoryview(u.msg["buffers"][0]))))
-        for op in ops or []:
-            part = parts.setdefault(op["id"], {"blocks": [], "tail": ""})
-            part.update({k: op[k] for k in ("kind", "choice") if k in op})
-            if op.get("reset"):
-                part["blocks"], part["tail"] = [], ""
-            appended = list(op.get("append", []))
-            if appended and op.get("from_tail"):
-                appended[0] = part["tail"][: op["from_tail"]] + appended[0]
-            part["blocks"].extend(appended)
-            if "tail" in op or "append" in op:
-                part["tail"] = part["tail"][: op.get("keep", 0)] + op.get("tail", "")
+        apply_ops(parts, ops or [])
     return "".join(
-        "".join(p["blocks"]) + p["tail"]
-        for p in parts.values()
-        if p.get("kind") == "text" and p.get("choice", 0) == 0
+        shown_html(p) for p in parts.values() if p.get("kind") == "text" and p.get("choice", 0) == 0
     )
 
 

@@ -170,8 +170,9 @@ class PartView {
         this.blocks.insertAdjacentHTML("beforeend", html);
         this.blockHtml.push(html);
       });
-      if (op.tail !== undefined || op.append) {
-        this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + (op.tail || "");
+      // No `tail` means the open tail is unchanged (even when blocks were appended).
+      if (op.tail !== undefined) {
+        this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + op.tail;
         this.tail.innerHTML = this.tailHtml;
       }
     } else if (op.text !== undefined) {

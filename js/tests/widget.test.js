@@ -283,3 +283,15 @@ describe("re-rendered in place", () => {
     expect(model.sent).toEqual([]);
   });
 });
+
+describe("a patch without a tail", () => {
+  it("appends blocks and leaves the open tail as it was", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>gap</p>" })] });
+    view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, append: ["<p>block</p>"] }] });
+    expect(view.parts.get(0).tailHtml).toBe("<p>gap</p>");
+    view.applyPatch({ type: "patch", seq: 3, status: "streaming", parts: [{ id: 0, from_tail: 3, append: ["gapper</p>"], keep: 3, tail: "x</p>" }] });
+    expect(view.parts.get(0).blockHtml).toEqual(["<p>block</p>", "<p>gapper</p>"]);
+    expect(view.parts.get(0).tailHtml).toBe("<p>x</p>");
+  });
+});
