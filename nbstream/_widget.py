@@ -19,6 +19,7 @@ Synced traits:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import threading
 import uuid
@@ -68,7 +69,17 @@ class StreamWidget(anywidget.AnyWidget):
         self._status_lock = threading.Lock()
         self._displays: list[Any] = []
         self._seen_by_a_page = threading.Event()
-        self._controller = Controller(opener, self._send_patch, self._sync_status, connection)
+        # Publish from every thread as the cell that made the widget: ipykernel routes a
+        # page's messages for a comm to the subshell of the request current when the comm
+        # last published, and a request of a page's subshell can be gone a moment later
+        # (a reloaded page deletes its subshells), which would drop its hello and Stop.
+        origin = contextvars.copy_context()
+        self._controller = Controller(
+            opener,
+            lambda message: origin.copy().run(self._send_patch, message),
+            lambda status: origin.copy().run(self._sync_status, status),
+            connection,
+        )
         self.on_msg(self._on_message)
         self._controller.start(source_is_async)
 

@@ -149,8 +149,8 @@ def test_reload_mid_stream_resumes_live(lab) -> None:
         )
         if lost_hello:
             lab.screenshot("reload-lost-hello")
-            pytest.xfail(
-                "nbstream bug (with ipykernel 7.4 comm routing): the restored view's hello was "
+            pytest.fail(
+                "regression (ipykernel 7.4 comm routing): the restored view's hello was "
                 f"dropped by the kernel ({lost_hello}); the view never gets a snapshot and "
                 f"shows {shown}"
             )
