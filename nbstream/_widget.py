@@ -42,6 +42,20 @@ PAGE_GRACE = 1.0
 """Seconds a stream that ended before any page showed it waits for one to say hello."""
 
 
+def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) -> None:
+    """Update displays under the request the kernel is handling now (run in an empty context:
+    ipykernel then resolves the shell parent to its latest request, not this thread's)."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    kernel = getattr(shell, "kernel", None)
+    set_thread_parent = getattr(getattr(shell, "display_pub", None), "set_thread_parent", None)
+    if kernel is not None and callable(set_thread_parent):
+        set_thread_parent(kernel.get_parent("shell"))
+    for handle in handles:
+        handle.update(data, metadata=metadata, raw=True)
+
+
 def _asset(name: str) -> str:
     """Read a front-end asset from the installed package, or from ``js/src`` in a checkout."""
     packaged = files("nbstream") / "static" / name
@@ -73,11 +87,12 @@ class StreamWidget(anywidget.AnyWidget):
         # page's messages for a comm to the subshell of the request current when the comm
         # last published, and a request of a page's subshell can be gone a moment later
         # (a reloaded page deletes its subshells), which would drop its hello and Stop.
-        origin = contextvars.copy_context()
+        # (The static display update at the end is not a comm message: see _update_displays.)
+        self._origin = contextvars.copy_context()
         self._controller = Controller(
             opener,
-            lambda message: origin.copy().run(self._send_patch, message),
-            lambda status: origin.copy().run(self._sync_status, status),
+            self._send_patch,
+            lambda status: self._as_origin(self._sync_status, status),
             connection,
         )
         self.on_msg(self._on_message)
@@ -89,7 +104,7 @@ class StreamWidget(anywidget.AnyWidget):
         if message.get("type") == "snapshot" and message.get("final"):
             # The final state, deflated, for views that join later and for saved widget state.
             packed = json.dumps(message["snapshot"], separators=(",", ":")).encode()
-            self.set_trait("_snapshot", zlib.compress(packed, 6))
+            self._as_origin(self.set_trait, "_snapshot", zlib.compress(packed, 6))
             self._update_displays()
             return
         parts = message.get("parts")
@@ -98,9 +113,13 @@ class StreamWidget(anywidget.AnyWidget):
             if len(packed) >= COMPRESS_FROM:
                 # Rendered HTML compresses ~5x: large patches travel as a deflated buffer.
                 message = {**message, "parts": None, "z": 1}
-                self.send(message, buffers=[zlib.compress(packed, 1)])
+                self._as_origin(self.send, message, [zlib.compress(packed, 1)])
                 return
-        self.send(message)
+        self._as_origin(self.send, message)
+
+    def _as_origin(self, publish: Callable[..., Any], *args: Any) -> Any:
+        """Run a comm publish as the cell that made the widget (see ``__init__``)."""
+        return self._origin.copy().run(publish, *args)
 
     def _bundle(
         self, final: bool = False, live: bool = True
@@ -139,8 +158,10 @@ class StreamWidget(anywidget.AnyWidget):
         # this, so a notebook run headless (nbclient) records the static rendering.
         live = self._seen_by_a_page.wait(PAGE_GRACE)
         data, metadata = self._bundle(final=True, live=live)
-        for handle in handles:
-            handle.update(data, metadata=metadata, raw=True)
+        # In an empty context the display goes out under the request being handled now (a
+        # thread otherwise keeps the cell that started it): nbclient records output only for
+        # the cell it is executing, and matches the display id across cells.
+        contextvars.Context().run(_publish_as_current_request, handles, data, metadata)
 
     def _sync_status(self, _status: str) -> None:
         with self._status_lock:
@@ -155,7 +176,7 @@ class StreamWidget(anywidget.AnyWidget):
             self._controller.request_snapshot()
         elif kind == "source":
             texts = self._read(lambda doc: {str(p.id): p.text for p in doc.parts_of("text", None)})
-            self.send({"type": "source", "parts": texts})
+            self._as_origin(self.send, {"type": "source", "parts": texts})
 
     # --- the Python view --------------------------------------------------------------
 
