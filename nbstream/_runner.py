@@ -97,6 +97,7 @@ class Controller:
         self._finished = concurrent.futures.Future[None]()
         self._consumer_done = False
         self._finalizing = False
+        self._internal_failure = False
         self._snapshot_wanted = False
         self._response: httpx2.Response | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -275,7 +276,9 @@ class Controller:
     def _abort_and_cancel(self) -> None:
         with self._lock:
             response = self._response
-        if not abort(response) and response is None and self._tracker is not None:
+        if response is not None:
+            abort(response)
+        elif self._tracker is not None:
             self._tracker.abort()  # the request is still waiting for its response
         self._cancel_task()
 
@@ -313,6 +316,7 @@ class Controller:
         except BaseException as exc:  # a bug in rendering or publishing must not hang the stream
             with self._lock:
                 self.error = self.error or f"nbstream internal error: {describe_error(exc)}"
+                self._internal_failure = True
                 self._stop.set()
             _log.exception("nbstream: publishing the stream failed")
             self._abort_and_cancel()
@@ -359,10 +363,12 @@ class Controller:
             status, error = self.status, self.error
             want_snapshot, self._snapshot_wanted = self._snapshot_wanted, False
             now = time.monotonic()
-            metrics = None
+            metrics = log = None
             if final or now - self._last_metrics >= METRICS_INTERVAL:
                 metrics = self.document.metrics()
                 self._last_metrics = now
+            if final:
+                log = self.document.event_log()
         ops = self._builder.build(views, final=final)
         html = "".join(
             self._builder.html_of(v.id) for v in views if v.kind == "text" and v.choice == 0
@@ -377,22 +383,23 @@ class Controller:
             if error:
                 patch["error"] = error
             if final:
-                patch["final"] = True
-                with self._lock:
-                    patch["log"] = self.document.event_log()
+                patch.update(final=True, log=log)
             with self._lock:
                 self.html = html
             self._publish(patch)
         if want_snapshot or final:
-            snapshot = self._snapshot(views, status, error)
+            snapshot = self._snapshot(views, status, error, metrics if final else None, log)
             if final:
                 self.final_snapshot = snapshot
             self._publish({"type": "snapshot", "snapshot": snapshot, "final": final})
 
-    def _snapshot(self, views: list[PartView], status: str, error: str | None) -> dict[str, Any]:
-        with self._lock:
-            metrics = self.document.metrics()
-            log = self.document.event_log()
+    def _snapshot(self, views: list[PartView], status: str, error: str | None,
+                  metrics: dict[str, Any] | None = None,
+                  log: dict[str, Any] | None = None) -> dict[str, Any]:
+        if metrics is None or log is None:
+            with self._lock:
+                metrics = self.document.metrics()
+                log = self.document.event_log()
         return {
             "seq": self._builder.seq,
             "status": status,
@@ -406,7 +413,7 @@ class Controller:
         with self._lock:
             self._finalizing = True
             self.document.end()
-            if self.error is not None and self.error.startswith("nbstream internal error"):
+            if self._internal_failure:
                 self.status = "error"
             elif self._stop.is_set():
                 self.status = "stopped"
