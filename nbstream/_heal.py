@@ -17,6 +17,8 @@ _BLOCK_PREFIX = re.compile(r"^ {0,3}(?:> ?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:\
                            r"(?:#{1,6}[ \t]+)?")
 _DELIMITER_ROW = re.compile(r"^ {0,3}\|?[ \t]*:?-*:?[ \t]*(?:\|[ \t]*:?-*:?[ \t]*)*\|?[ \t]*$")
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_INDENTED = re.compile(r"^(?: {4}| {0,3}\t)")
+_TABLE_START = re.compile(r"^ {0,3}\|")
 _TRAILING_RUN = re.compile(r"(^|\s)[*_~]+$")
 
 
@@ -67,10 +69,11 @@ def heal(tail: str) -> str:
 def _heal_table(lines: list[str]) -> str | None:
     last = lines[-1]
     header_only = len(lines) == 2 or (len(lines) > 2 and "|" not in lines[-3])
-    if header_only and "|" in lines[-2] and "-" in last and _DELIMITER_ROW.match(last):
+    if (header_only and "|" in lines[-2] and not _INDENTED.match(lines[-2]) and "-" in last
+            and _DELIMITER_ROW.match(last)):
         lines[-1] = "|" + "---|" * _cells(lines[-2])
         return "\n".join(lines)
-    if len(lines) == 1 and last.lstrip().startswith("|") and _cells(last) >= 2:
+    if len(lines) == 1 and _TABLE_START.match(last) and _cells(last) >= 2:
         return last + "\n|" + "---|" * _cells(last)
     return None
 

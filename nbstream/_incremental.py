@@ -12,6 +12,7 @@ text contains no reference-style link definition used before it is defined; the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,9 @@ from markdown_it.token import Token
 from ._heal import heal
 from ._markdown import OPEN_FENCE_KEY, make_markdown, open_fence_cache
 from ._text import append_in_place
+
+_MATH_OPENER = re.compile(r" {0,3}(\$\$|\\\[)")
+_MATH_CLOSER = {"$$": "$$", "\\[": "\\]"}
 
 
 @dataclass(slots=True)
@@ -33,6 +37,40 @@ class RenderUpdate:
     """The healed HTML of the open tail, replacing the previous one."""
     reset: bool = False
     """The text was not an extension of the previous one: all blocks were re-rendered."""
+
+
+def _block_starts(tokens: list[Token]) -> list[int]:
+    """Indices of the tokens that open a top-level block."""
+    return [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
+
+
+def _opens_math(source: str, token: Token) -> bool:
+    """Whether a block (a paragraph, or a setext heading) starts with a math block opener that
+    is not closed on its line."""
+    if not token.map:
+        return False
+    start = _line_offset(source, token.map[0])
+    end = source.find("\n", start)
+    end = len(source) if end < 0 else end
+    match = _MATH_OPENER.match(source, start, end)
+    return match is not None and _MATH_CLOSER[match.group(1)] not in source[match.end() : end]
+
+
+_ALWAYS_CLOSED = frozenset({"heading_open", "hr"})
+_CLOSED_BY_BLANK = frozenset({"paragraph_open", "blockquote_open", "table_open"})
+
+
+def _closed(source: str, token: Token) -> bool:
+    """Whether the last block of ``source`` (complete lines) can take no more lines."""
+    if token.type in _ALWAYS_CLOSED:
+        return True
+    ends_blank = source.endswith("\n\n") or not source.rsplit("\n", 2)[-2].strip()
+    if token.type in _CLOSED_BY_BLANK:
+        return ends_blank
+    if token.type == "fence" and token.map and token.map[1] - token.map[0] >= 2:
+        last = source.split("\n")[token.map[1] - 1].strip()
+        return last.startswith(token.markup) and not last.strip(token.markup[0])
+    return False
 
 
 def _line_offset(text: str, line: int) -> int:
@@ -87,25 +125,49 @@ class IncrementalRenderer:
         return self.render()
 
     def render(self) -> RenderUpdate:
-        """Commit the blocks that became final and render the open tail (healed)."""
+        """Commit the blocks that became final and render the open tail (healed).
+
+        Which blocks are final is decided on the raw text's complete lines, never on the
+        healed tail: healing changes how the tail looks, not what is committed.
+        """
         result = RenderUpdate(reset=self._reset_pending)
         self._reset_pending = False
         tail = self._text[self._offset :]
-        healed = heal(tail)
         env = self._env()
-        tokens = self._md.parse(healed, env)
-        starts = [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
-        if len(starts) >= 2:
-            # Healing only touches the last line, so the lines before are the raw ones.
-            last = starts[-1]
-            cut = _line_offset(tail, tokens[last].map[0])  # type: ignore[index]
-            self._commit(tail[:cut], tokens[:last], result)
-            self._offset += cut
-            tokens = tokens[last:]
+        tokens = self._md.parse(heal(tail), env)
+        if len(_block_starts(tokens)) >= 2 and self._commit_final_blocks(tail, result):
+            tail = self._text[self._offset :]
+            env = self._env()
+            tokens = self._md.parse(heal(tail), env)
         env[OPEN_FENCE_KEY] = self._fences
         self.tail_html = self._render(tokens, env)
         result.tail = self.tail_html
         return result
+
+    def _commit_final_blocks(self, tail: str, result: RenderUpdate) -> bool:
+        """Commit every block of the tail's complete lines that no later text can change:
+        those another block follows, and the last one too when it is closed (a heading, a
+        rule, a closed fence; a paragraph, quote or table after a blank line)."""
+        complete = tail[: tail.rfind("\n") + 1]
+        if not complete:
+            return False
+        tokens = self._md.parse(complete, self._env())
+        starts = _block_starts(tokens)
+        if not starts:
+            return False
+        # A paragraph or heading that opens a math block ("$$", "\\[") becomes math when the
+        # block closes, taking the blocks after it along: nothing from there on is final yet.
+        opener = next((i for i in starts if _opens_math(complete, tokens[i])), None)
+        if opener is None and len(complete) < len(tail) and _closed(complete, tokens[starts[-1]]):
+            cut, last = len(complete), len(tokens)
+        else:
+            last = starts[-1] if opener is None else opener
+            if last == starts[0]:
+                return False
+            cut = _line_offset(complete, tokens[last].map[0])  # type: ignore[index]
+        self._commit(tail[:cut], tokens[:last], result)
+        self._offset += cut
+        return True
 
     def _env(self) -> dict[str, Any]:
         return {"references": dict(self._references)}

@@ -7,10 +7,17 @@ tail already: ``from_tail`` says how much of the previous tail HTML it starts wi
 the rest is sent. Plain parts (tool-call arguments, tool code,
 refusals) carry their text the same way. A full snapshot describes everything at once, for
 views that join late and for the saved notebook.
+
+Every offset (``keep``, ``from_tail``) counts UTF-16 code units, the unit of the page's
+JavaScript strings (Python counts code points: an emoji is one of those but two units). An op
+that keeps part of what the page holds also carries ``check``: the length in units and the
+Adler-32 of the UTF-16LE bytes of the string it splices into. A page whose copy disagrees
+asks for a snapshot instead of splicing, so a splice can never turn escaped text into markup.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +53,20 @@ class _Sent:
     text: str = ""
     renderer: IncrementalRenderer | None = None
     blocks: list[str] = field(default_factory=list)
+
+
+def utf16_units(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units (a JavaScript string's ``length``)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def integrity(text: str) -> list[int]:
+    """``[length in UTF-16 units, Adler-32 of the UTF-16LE bytes]``: what a page checks its
+    copy of ``text`` against before it splices into it (``js/src/widget.js``)."""
+    data = text.encode("utf-16-le", "surrogatepass")
+    return [len(data) // 2, zlib.adler32(data) & 0xFFFFFFFF]
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -89,13 +110,20 @@ class PatchBuilder:
             if part.kind in MARKDOWN_KINDS:
                 self._markdown(part, replaced, sent, op, final)
             elif replaced or part.new_text:
-                text = part.new_text if replaced else sent.text + part.new_text
-                keep = _common_prefix(sent.text, text) if replaced else len(sent.text)
-                op.update(keep=keep, text=text[keep:])
-                sent.text = text
+                self._plain(part, replaced, sent, op)
             if len(op) > 1:
                 ops.append(op)
         return ops
+
+    @staticmethod
+    def _plain(part: PartView, replaced: bool, sent: _Sent, op: dict[str, Any]) -> None:
+        old = sent.text
+        text = part.new_text if replaced else old + part.new_text
+        keep = _common_prefix(old, text) if replaced else len(old)
+        op.update(keep=utf16_units(old[:keep]), text=text[keep:])
+        if keep:
+            op["check"] = integrity(old)
+        sent.text = text
 
     def _markdown(self, part: PartView, replaced: bool, sent: _Sent, op: dict[str, Any],
                   final: bool) -> None:
@@ -124,17 +152,23 @@ class PatchBuilder:
                 op["reset"] = True
                 appended, tail = [whole], ""
         sent.blocks.extend(appended)
+        old = sent.tail
+        spliced = False
         if appended:
             # The first new block is usually the old tail, grown: the page rebuilds it from
-            # the tail it has (``from_tail`` characters of it) plus the rest.
-            reuse = 0 if op.get("reset") else _common_prefix(sent.tail, appended[0])
+            # the tail it has (``from_tail`` units of it) plus the rest.
+            reuse = 0 if op.get("reset") else _common_prefix(old, appended[0])
             if reuse:
-                op["from_tail"] = reuse
+                op["from_tail"] = utf16_units(old[:reuse])
                 appended = [appended[0][reuse:], *appended[1:]]
+                spliced = True
             op["append"] = appended
-        keep = _common_prefix(sent.tail, tail)
-        if keep != len(sent.tail) or len(tail) != keep or op.get("reset"):
-            op.update(keep=keep, tail=tail[keep:])
+        keep = _common_prefix(old, tail)
+        if keep != len(old) or len(tail) != keep or op.get("reset"):
+            op.update(keep=utf16_units(old[:keep]), tail=tail[keep:])
+            spliced = spliced or keep > 0
+        if spliced:
+            op["check"] = integrity(old)
         sent.tail = tail
 
     def html_of(self, part_id: int) -> str:

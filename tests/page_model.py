@@ -1,13 +1,42 @@
-"""The page's side of the patch protocol, in Python: what ``js/src/widget.js`` does with the
-ops of a patch (kept in step with it), so tests can rebuild what a page shows from the wire."""
+"""The page's side of the patch protocol, in Python, with the page's string semantics: what
+``js/src/widget.js`` does with the ops of a patch, so tests that only see the wire (the real
+kernel test) can rebuild what a page shows. Offsets count UTF-16 code units, as JavaScript
+strings do, and an op whose ``check`` disagrees with the copy is refused, as the page does.
+``tests/test_page_js.py`` applies the same kind of patches with the real ``widget.js``."""
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 
+def _units(text: str) -> bytes:
+    return text.encode("utf-16-le", "surrogatepass")
+
+
+def _prefix(text: str, units: int) -> str:
+    """The first ``units`` UTF-16 code units of ``text`` (JavaScript's ``slice(0, units)``)."""
+    return _units(text)[: 2 * units].decode("utf-16-le", "surrogatepass")
+
+
+def _holds(text: str, op: dict[str, Any]) -> bool:
+    kept = max(op.get("keep", 0), op.get("from_tail", 0))
+    if op.get("reset") or not kept:
+        return True
+    data = _units(text)
+    check = op.get("check")
+    return check == [len(data) // 2, zlib.adler32(data) & 0xFFFFFFFF] and kept <= len(data) // 2
+
+
 def apply_ops(parts: dict[int, dict[str, Any]], ops: list[dict[str, Any]]) -> None:
-    """Apply one patch's part ops to ``parts`` (part id -> blocks, tail, text, kind, choice)."""
+    """Apply one patch's part ops to ``parts`` (part id -> blocks, tail, text, kind, choice).
+
+    Raises ``AssertionError`` where the page would refuse the patch and ask for a snapshot.
+    """
+    for op in ops:
+        part = parts.get(op["id"], {"blocks": [], "tail": "", "text": ""})
+        held = part["text"] if "text" in op else part["tail"]
+        assert _holds(held, op), f"the page would refuse op {op!r}"
     for op in ops:
         part = parts.setdefault(op["id"], {"blocks": [], "tail": "", "text": ""})
         part.update({k: op[k] for k in ("kind", "choice") if k in op})
@@ -15,12 +44,12 @@ def apply_ops(parts: dict[int, dict[str, Any]], ops: list[dict[str, Any]]) -> No
             part["blocks"], part["tail"] = [], ""
         appended = list(op.get("append", []))
         if appended and op.get("from_tail"):
-            appended[0] = part["tail"][: op["from_tail"]] + appended[0]
+            appended[0] = _prefix(part["tail"], op["from_tail"]) + appended[0]
         part["blocks"].extend(appended)
         if "tail" in op:  # no tail: the open tail is unchanged
-            part["tail"] = part["tail"][: op.get("keep", 0)] + op["tail"]
+            part["tail"] = _prefix(part["tail"], op.get("keep", 0)) + op["tail"]
         elif "text" in op:
-            part["text"] = part["text"][: op.get("keep", 0)] + op["text"]
+            part["text"] = _prefix(part["text"], op.get("keep", 0)) + op["text"]
 
 
 def shown_html(part: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@
 
 /** @typedef {{id: number, kind?: string, choice?: number, info?: Record<string, any>, done?: boolean,
  *   append?: string[], from_tail?: number, keep?: number, tail?: string, text?: string,
- *   reset?: boolean}} PartOp */
+ *   reset?: boolean, check?: [number, number]}} PartOp */
 /** @typedef {{type: "patch", seq: number, status: string, parts?: PartOp[],
  *   metrics?: Record<string, any>, error?: string, final?: boolean, log?: any}} Patch */
 /** @typedef {{seq: number, status: string, error?: string | null, parts: any[],
@@ -114,6 +114,83 @@ export function timelineSvg(timeline) {
   return svg;
 }
 
+/**
+ * Adler-32 of a string's UTF-16LE bytes: the kernel sends it (with the length in UTF-16 code
+ * units, the unit of every offset) for the string an op splices into, so the page splices
+ * only into the very string the kernel means (nbstream/_patches.py, `integrity`).
+ * @param {string} text
+ * @returns {number}
+ */
+export function adler32Utf16(text) {
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < text.length;) {
+    const end = Math.min(text.length, i + 2048); // sums stay exact in doubles
+    for (; i < end; i++) {
+      const unit = text.charCodeAt(i);
+      a += unit & 255;
+      b += a;
+      a += unit >>> 8;
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return b * 65536 + a;
+}
+
+/**
+ * Whether `text` is the string the kernel's op expects to splice into.
+ * @param {string} text
+ * @param {PartOp} op
+ */
+function holds(text, op) {
+  const kept = Math.max(op.keep || 0, op.from_tail || 0);
+  if (op.reset || kept === 0) return true;
+  const check = op.check;
+  return Array.isArray(check) && check[0] === text.length && kept <= text.length
+    && check[1] === adler32Utf16(text);
+}
+
+// What the kernel's renderer makes (nbstream/_markdown.py); anything else is dropped.
+const SAFE_TAGS = new Set(("a p h1 h2 h3 h4 h5 h6 ul ol li blockquote pre code em strong s del "
+  + "img hr br table thead tbody tr th td input span div button sup sub").split(" "));
+const SAFE_ATTRIBUTES = new Set(("class title alt loading referrerpolicy target rel start "
+  + "disabled checked aria-label data-lang data-display").split(" "));
+const SAFE_URL = { href: /^(?:https?:|mailto:|#)/i, src: /^(?:https?:\/\/|data:image\/(?:gif|png|jpeg|webp);)/i };
+const SAFE_STYLE = /^text-align:\s*(?:left|right|center);?$/;
+const SAFE_TYPE = { input: "checkbox", button: "button" };
+
+/**
+ * Parse HTML made by the kernel into inert nodes, keeping only the elements and attributes
+ * its renderer makes: a second line of defence, should a splice ever go wrong, against
+ * markup that runs script, loads from elsewhere or escapes the widget's box.
+ * @param {string} html
+ * @returns {DocumentFragment}
+ */
+export function safeFragment(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  for (const node of [...template.content.querySelectorAll("*")]) {
+    const tag = node.localName;
+    if (!SAFE_TAGS.has(tag)) {
+      node.replaceWith(document.createTextNode(node.textContent || ""));
+      continue;
+    }
+    for (const { name, value } of [...node.attributes]) {
+      const url = SAFE_URL[/** @type {keyof SAFE_URL} */ (name)];
+      const type = SAFE_TYPE[/** @type {keyof SAFE_TYPE} */ (tag)];
+      const ok = SAFE_ATTRIBUTES.has(name)
+        || (url !== undefined && url.test(value.replace(/[\x00-\x20\x7f]+/g, "")))
+        || (name === "style" && SAFE_STYLE.test(value))
+        || (name === "type" && value === type);
+      if (!ok) node.removeAttribute(name);
+    }
+    if (tag === "input" && !node.hasAttribute("disabled")) node.setAttribute("disabled", "");
+  }
+  return template.content;
+}
+
 /** One output part's DOM and what it holds. */
 class PartView {
   /** @param {PartOp} op */
@@ -154,6 +231,15 @@ class PartView {
     }
   }
 
+  /**
+   * Whether this part holds the string `op` splices into (see `holds`).
+   * @param {PartOp} op
+   */
+  accepts(op) {
+    if (this.blocks) return op.tail === undefined && !op.from_tail ? true : holds(this.tailHtml, op);
+    return op.text === undefined || holds(this.text, op);
+  }
+
   /** @param {PartOp} op */
   apply(op) {
     if (op.info !== undefined) this.info = op.info || {};
@@ -167,13 +253,13 @@ class PartView {
       const previousTail = this.tailHtml;
       (op.append || []).forEach((piece, i) => {
         const html = i === 0 && op.from_tail ? previousTail.slice(0, op.from_tail) + piece : piece;
-        this.blocks.insertAdjacentHTML("beforeend", html);
+        this.blocks.append(safeFragment(html));
         this.blockHtml.push(html);
       });
       // No `tail` means the open tail is unchanged (even when blocks were appended).
       if (op.tail !== undefined) {
         this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + op.tail;
-        this.tail.innerHTML = this.tailHtml;
+        this.tail.replaceChildren(safeFragment(this.tailHtml));
       }
     } else if (op.text !== undefined) {
       this.text = this.text.slice(0, op.keep || 0) + op.text;
@@ -362,13 +448,21 @@ export class StreamView {
   }
 
   /**
+   * Apply a patch if it follows the last one and every op splices into what this view holds;
+   * on a gap or a mismatch nothing is applied and the view should ask for a snapshot.
    * @param {Patch} patch
-   * @returns {"applied" | "stale" | "gap"}
+   * @returns {"applied" | "stale" | "gap" | "mismatch"}
    */
   applyPatch(patch) {
     if (patch.seq <= this.seq) return "stale";
     if (patch.seq !== this.seq + 1) return "gap";
-    for (const op of patch.parts || []) {
+    const ops = patch.parts || [];
+    const fits = (/** @type {PartOp} */ op) => {
+      const part = this.parts.get(op.id);
+      return part ? part.accepts(op) : !op.keep && !op.from_tail;
+    };
+    if (!ops.every(fits)) return "mismatch";
+    for (const op of ops) {
       let part = this.parts.get(op.id);
       if (!part) {
         part = new PartView(op);
@@ -564,7 +658,8 @@ function build({ model, el }) {
       if (msg.type === "snapshot") {
         view.applySnapshot(msg.snapshot);
       } else if (msg.type === "patch") {
-        if (view.applyPatch(msg) === "gap") askForSnapshot();
+        const outcome = view.applyPatch(msg);
+        if (outcome === "gap" || outcome === "mismatch") askForSnapshot();
       }
     }
     if (following) view.body.scrollTop = view.body.scrollHeight;

@@ -1,5 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import widget, { StreamView, formatMetrics } from "../src/widget.js";
+import widget, { StreamView, adler32Utf16, formatMetrics, safeFragment } from "../src/widget.js";
+
+/** An op that splices into `held`, with the check the kernel sends along. */
+const on = (held, op) => ({ ...op, check: [held.length, adler32Utf16(held)] });
 
 /** A minimal anywidget model: local attributes, event listeners, and sent messages. */
 function fakeModel(state = {}) {
@@ -49,7 +52,7 @@ describe("StreamView patches", () => {
   it("rebuilds the tail from the kept prefix plus the new suffix", () => {
     const view = new StreamView(document.createElement("div"));
     view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>Hello</p>" })] });
-    view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, keep: 8, tail: " world</p>" }] });
+    view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [on("<p>Hello</p>", { id: 0, keep: 8, tail: " world</p>" })] });
     expect(view.parts.get(0).tailHtml).toBe("<p>Hello world</p>");
   });
 
@@ -70,7 +73,7 @@ describe("StreamView patches", () => {
     expect(view.body.textContent).toContain("two");
     expect(view.applySnapshot(snapshot)).toBe(false);
     expect(view.body.querySelector("p")).toBe(first);
-    expect(view.applyPatch({ type: "patch", seq: 5, status: "streaming", parts: [{ id: 0, keep: 6, tail: "ee</p>" }] })).toBe("applied");
+    expect(view.applyPatch({ type: "patch", seq: 5, status: "streaming", parts: [on("<p>thr</p>", { id: 0, keep: 6, tail: "ee</p>" })] })).toBe("applied");
     expect(view.parts.get(0).tailHtml).toBe("<p>three</p>");
   });
 
@@ -89,7 +92,7 @@ describe("StreamView patches", () => {
     const pre = view.body.querySelector(".nbs-tool_call pre");
     expect(pre.textContent).toContain("<img");
     expect(pre.querySelector("img")).toBeNull();
-    view.applyPatch({ type: "patch", seq: 2, status: "done", parts: [{ id: 1, info: { name: "get_weather" }, done: true, keep: 39, text: '"}' }] });
+    view.applyPatch({ type: "patch", seq: 2, status: "done", parts: [on('{"city": "<img src=x onerror=alert(1)>', { id: 1, info: { name: "get_weather" }, done: true, keep: 38, text: '"}' })] });
     expect(pre.textContent).toBe('{\n  "city": "<img src=x onerror=alert(1)>"\n}');
   });
 
@@ -223,7 +226,7 @@ describe("deflated patches", () => {
     const packed = deflateSync(Buffer.from(JSON.stringify(parts)));
     const view = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
     model.emit("msg:custom", { type: "patch", seq: 1, status: "streaming", parts: null, z: 1 }, [view]);
-    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, keep: 5, tail: "il</p>" }] });
+    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [on("<p>ta</p>", { id: 0, keep: 5, tail: "il</p>" })] });
     await vi.waitFor(() => expect(el.querySelector(".nbs-tail").innerHTML).toBe("<p>tail</p>"));
     expect(el.querySelector(".nbs-blocks").innerHTML).toBe("<p>big block</p>\n");
     expect(model.sent.filter((m) => m.type === "hello").length).toBe(1);
@@ -235,7 +238,7 @@ describe("committing the open tail", () => {
     const view = new StreamView(document.createElement("div"));
     view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>Hello wor</p>\n" })] });
     view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [
-      { id: 0, from_tail: 12, append: ["ld</p>\n"], keep: 0, tail: "<ul><li>a</li></ul>" },
+      on("<p>Hello wor</p>\n", { id: 0, from_tail: 12, append: ["ld</p>\n"], keep: 0, tail: "<ul><li>a</li></ul>" }),
     ] });
     expect(view.parts.get(0).blockHtml).toEqual(["<p>Hello world</p>\n"]);
     expect(view.body.querySelector(".nbs-blocks").innerHTML).toBe("<p>Hello world</p>\n");
@@ -290,8 +293,73 @@ describe("a patch without a tail", () => {
     view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>gap</p>" })] });
     view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, append: ["<p>block</p>"] }] });
     expect(view.parts.get(0).tailHtml).toBe("<p>gap</p>");
-    view.applyPatch({ type: "patch", seq: 3, status: "streaming", parts: [{ id: 0, from_tail: 3, append: ["gapper</p>"], keep: 3, tail: "x</p>" }] });
+    view.applyPatch({ type: "patch", seq: 3, status: "streaming", parts: [on("<p>gap</p>", { id: 0, from_tail: 3, append: ["gapper</p>"], keep: 3, tail: "x</p>" })] });
     expect(view.parts.get(0).blockHtml).toEqual(["<p>block</p>", "<p>gapper</p>"]);
     expect(view.parts.get(0).tailHtml).toBe("<p>x</p>");
+  });
+});
+
+describe("splices only into the string the kernel means", () => {
+  it("counts offsets in UTF-16 units: an emoji before the edit point does not shift the page", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>👌 a</p>\n" })] });
+    // The kernel keeps `<p>👌 a` (7 UTF-16 units; 6 code points in Python).
+    expect(view.applyPatch({ type: "patch", seq: 2, status: "streaming",
+      parts: [on("<p>👌 a</p>\n", { id: 0, keep: 7, tail: "b</p>\n" })] })).toBe("applied");
+    expect(view.parts.get(0).tailHtml).toBe("<p>👌 ab</p>\n");
+  });
+
+  it("refuses a splice whose check does not match its copy, and keeps the page as it was", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>👌 &lt;img src=x&gt;</p>" })] });
+    const shifted = { id: 0, keep: 6, tail: "img src=x onerror=alert(1)>" };
+    expect(view.applyPatch({ type: "patch", seq: 2, status: "streaming",
+      parts: [{ ...shifted, check: [999, 1] }] })).toBe("mismatch");
+    expect(view.applyPatch({ type: "patch", seq: 2, status: "streaming", parts: [shifted] })).toBe("mismatch");
+    expect(view.seq).toBe(1);
+    expect(view.body.querySelector("img")).toBeNull();
+    expect(view.parts.get(0).tailHtml).toBe("<p>👌 &lt;img src=x&gt;</p>");
+  });
+
+  it("asks for a snapshot on a mismatch", async () => {
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    const model = fakeModel({ status: "streaming" });
+    const el = document.createElement("div");
+    widget.render({ model, el });
+    model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 1, status: "streaming", parts: [
+      { id: 0, kind: "text", choice: 0, info: {}, done: false, blocks: [], tail: "<p>a</p>" }] } });
+    await vi.waitFor(() => expect(el.querySelector(".nbs-tail").textContent).toBe("a"));
+    const hellos = model.sent.filter((m) => m.type === "hello").length;
+    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [{ id: 0, keep: 3, tail: "b</p>", check: [8, 0] }] });
+    await vi.waitFor(() => expect(model.sent.filter((m) => m.type === "hello").length).toBe(hellos + 1));
+    expect(el.querySelector(".nbs-tail").textContent).toBe("a");
+  });
+
+  it("adler32Utf16 matches zlib's Adler-32 of the UTF-16LE bytes", async () => {
+    const { adler32 } = await import("node:zlib").then((z) => ({ adler32: z.adler32 })).catch(() => ({}));
+    const text = "héllo 👌 世界 مرحبا \ud800 ".repeat(500);
+    const bytes = Buffer.from(text, "utf16le");
+    let a = 1, b = 0;
+    for (const byte of bytes) { a = (a + byte) % 65521; b = (b + a) % 65521; }
+    expect(adler32Utf16(text)).toBe(b * 65536 + a);
+    if (adler32) expect(adler32Utf16(text)).toBe(adler32(bytes) >>> 0);
+  });
+});
+
+describe("safeFragment", () => {
+  it("keeps what the renderer makes and drops what could run or escape the box", () => {
+    const holder = document.createElement("div");
+    holder.append(safeFragment('<p style="text-align:right" onclick="x()">a<script>alert(1)</script>'
+      + '<img src="https://e.com/i.png" onerror="x()" alt="i"><a href="javascript:alert(1)">l</a>'
+      + '<div style="position:fixed;inset:0">over</div><iframe src="https://e.com"></iframe>'
+      + '<input type="checkbox" checked><input type="text" value="v"></p>'));
+    const html = holder.innerHTML;
+    for (const bad of ["onclick", "onerror", "<script", "javascript:", "position:fixed", "<iframe"]) {
+      expect(html).not.toContain(bad);
+    }
+    expect(holder.querySelector("p").getAttribute("style")).toBe("text-align:right");
+    expect(holder.querySelector("img").getAttribute("src")).toBe("https://e.com/i.png");
+    expect(holder.querySelectorAll("input")[1].hasAttribute("type")).toBe(false);
+    expect(holder.querySelector("input").hasAttribute("disabled")).toBe(true);
   });
 });

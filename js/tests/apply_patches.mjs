@@ -1,0 +1,46 @@
+// Applies kernel-made patches with the real widget.js (its StreamView, in jsdom) and prints
+// what the page holds after each patch. Used by tests/test_page_js.py.
+// stdin: [{"patches": [[PartOp, ...], ...]}, ...]   stdout: one JSON result per case.
+import { readFileSync } from "node:fs";
+import { JSDOM } from "jsdom";
+
+const { window } = new JSDOM("<!doctype html><html><body></body></html>");
+globalThis.window = window;
+globalThis.document = window.document;
+const { StreamView } = await import("../src/widget.js");
+
+/** The same HTML parsed without the page's sanitiser, serialised the way the DOM does. */
+function parsed(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  const holder = document.createElement("div");
+  holder.append(template.content);
+  return holder.innerHTML;
+}
+
+function state(view) {
+  const parts = {};
+  for (const [id, part] of view.parts) {
+    const html = part.blocks ? part.blockHtml.join("") + part.tailHtml : null;
+    const dom = part.blocks ? part.blocks.innerHTML + part.tail.innerHTML : null;
+    parts[id] = {
+      kind: part.kind,
+      html,
+      text: part.blocks ? null : part.text,
+      shown: part.blocks ? null : part.pre?.textContent ?? null,
+      // The sanitiser must leave everything the kernel's renderer makes as it is.
+      dom_equals_html: part.blocks ? dom === parsed(part.blockHtml.join("")) + parsed(part.tailHtml) : true,
+    };
+  }
+  return parts;
+}
+
+const cases = JSON.parse(readFileSync(0, "utf8"));
+const results = cases.map(({ patches }) => {
+  const view = new StreamView(document.createElement("div"));
+  return patches.map((ops, i) => {
+    const outcome = view.applyPatch({ type: "patch", seq: i + 1, status: "streaming", parts: ops });
+    return { outcome, parts: state(view) };
+  });
+});
+process.stdout.write(JSON.stringify(results));
