@@ -168,3 +168,12 @@ def test_a_streamed_emoji_answer_in_the_real_page_equals_w_html(
     assert w.status == "done"
     assert frames[-1]["parts"]["0"]["html"] == w.html == render(w.text)
     assert w.text == "".join(chunks)
+
+
+def test_the_js_suites_fixture_of_kernel_patches_is_current() -> None:
+    """``npm test`` applies ``js/tests/fixtures/kernel_patches.json``: it must be what the
+    kernel makes today (regenerate with ``python tests/make_page_fixture.py``)."""
+    from make_page_fixture import FIXTURE, fixture_text
+
+    assert FIXTURE.read_text(encoding="utf-8") == fixture_text(), (
+        "stale fixture: run `python tests/make_page_fixture.py`")

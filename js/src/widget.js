@@ -51,7 +51,7 @@ function secs(seconds) {
 export function formatMetrics(m) {
   if (!m) return "";
   const bits = [];
-  if (m.output_tokens != null) {
+  if (m.output_tokens != null && !(m.output_tokens_estimated && m.output_tokens === 0)) {
     bits.push(`${m.output_tokens_estimated ? "~" : ""}${m.output_tokens} tokens`);
   }
   if (m.tokens_per_s != null) bits.push(`${m.tokens_per_s} tok/s`);
@@ -607,28 +607,42 @@ function build({ model, el }) {
     }
   };
 
+  /** The status line: "Thinking…" only while a streaming answer has no text yet. */
+  const showLabel = () => {
+    const current = status();
+    const phase = PHASE_LABEL[/** @type {keyof PHASE_LABEL} */ (view.metrics?.phase)];
+    const answering = [...view.parts.values()].some((p) => p.kind === "text" && p.hasContent);
+    label.textContent = current === "streaming" && phase && !answering
+      ? phase
+      : STATUS_LABEL[/** @type {keyof STATUS_LABEL} */ (current)] || current;
+    if (view.parts.size || !FINAL.has(current)) delete root.dataset.empty;
+    else root.dataset.empty = ""; // an answer that ended with nothing shows no empty box
+  };
+
   view.onMetrics = () => {
     const m = view.metrics;
     if (m) {
       clock = { at: performance.now(), duration: m.duration_s || 0 };
-      if (m.model) modelName.textContent = m.model;
-      if (status() !== "pending" && !view.parts.size && PHASE_LABEL[/** @type {keyof PHASE_LABEL} */ (m.phase)]) {
-        label.textContent = PHASE_LABEL[/** @type {keyof PHASE_LABEL} */ (m.phase)];
+      if (m.model) {
+        modelName.textContent = String(m.model);
+        modelName.title = String(m.model);
       }
     }
     line.textContent = formatMetrics(m);
     if (details.open) fillDetails(detailsBox, m, view.log);
+    showLabel();
     tick();
   };
 
   const showStatus = () => {
     const current = status();
     root.dataset.status = current;
-    label.textContent = STATUS_LABEL[/** @type {keyof STATUS_LABEL} */ (current)] || current;
     const ended = FINAL.has(current);
     stop.disabled = ended;
-    stop.hidden = ended;
+    stop.classList.toggle("nbs-gone", ended);
+    stop.setAttribute("aria-hidden", String(ended));
     if (!ended && !timer) timer = window.setInterval(tick, 100);
+    showLabel();
     tick();
   };
 
@@ -662,6 +676,7 @@ function build({ model, el }) {
         if (outcome === "gap" || outcome === "mismatch") askForSnapshot();
       }
     }
+    showLabel();
     if (following) view.body.scrollTop = view.body.scrollHeight;
     jump.hidden = following || nearBottom();
   };
@@ -780,7 +795,7 @@ function build({ model, el }) {
   };
   /** @param {KeyboardEvent} event */
   const onKey = (event) => {
-    if (event.key === "Escape" && !stop.disabled && !stop.hidden) onStop();
+    if (event.key === "Escape" && !stop.disabled) onStop();
   };
   const onDetails = () => {
     if (details.open) fillDetails(detailsBox, view.metrics, view.log);
@@ -834,15 +849,102 @@ function build({ model, el }) {
  */
 
 /** Live views per widget (`_key`), so a view re-created in place can take over its
- * predecessor's DOM. */
+ * predecessor's DOM, and a view whose display became the static copy can move into it. */
 /** @type {Map<string, Set<Instance>>} */
 const LIVE = new Map();
+/** Where each instance lives: its output area (to find its own static copy) and whether it
+ * has moved into a static copy.
+ * @type {WeakMap<Instance, {area: Element | null, adopted: boolean}>} */
+const PLACE = new WeakMap();
+/** The output areas of the hosts (JupyterLab and Notebook 7; classic Notebook). */
+const OUTPUT_AREA = ".jp-OutputArea, .output";
+/** Frames a removed view waits for its static copy (or a new view) to appear. */
+const PARK_FRAMES = 120;
+
+/**
+ * Call `fn` in the next frame (unless the page is gone: jsdom once the tests are over).
+ * @param {FrameRequestCallback} fn
+ */
+function nextFrame(fn) {
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(fn);
+}
+
+/** @param {Instance} instance */
+function place(instance) {
+  let where = PLACE.get(instance);
+  if (!where) PLACE.set(instance, (where = { area: null, adopted: false }));
+  return where;
+}
+
+/**
+ * Once `instance.root` is in the page again, put the reader's scroll and selection back.
+ * @param {Instance} instance
+ * @param {{scrollTop: number, following: boolean, selection: Instance["selection"]}} saved
+ */
+function restoreWhenShown(instance, { scrollTop, following, selection }) {
+  let frames = 0;
+  const restore = () => {
+    if (!instance.root.isConnected) {
+      if (frames++ < PARK_FRAMES) nextFrame(restore);
+      return;
+    }
+    place(instance).area = instance.root.closest(OUTPUT_AREA);
+    instance.body.scrollTop = following ? instance.body.scrollHeight : scrollTop;
+    if (selection) document.getSelection()?.setBaseAndExtent(...selection);
+  };
+  nextFrame(restore);
+}
+
+/**
+ * A view the host removed. At the end of a stream the kernel replaces every display of the
+ * widget by a static copy (`<div class="nbstream-static" data-nbstream-key=...>`), so the saved
+ * notebook never holds a widget view whose model is gone; the host then disposes this view and
+ * renders the copy. The live DOM moves into the copy's place: the page keeps its live widget
+ * (committed nodes, selection, scroll, Copy / Raw / Details), the saved output the copy.
+ * Anything else (no copy appears: the output was cleared) ends the instance.
+ * @param {Instance} instance
+ * @param {string} key
+ * @param {Set<Instance>} live
+ */
+function park(instance, key, live) {
+  const owner = {};
+  instance.owner = owner;
+  const saved = { scrollTop: instance.scrollTop, following: instance.following(),
+    selection: instance.selection };
+  const where = place(instance);
+  const end = () => {
+    instance.teardown();
+    live.delete(instance);
+    if (!live.size && LIVE.get(key) === live) LIVE.delete(key);
+  };
+  let frames = 0;
+  const look = () => {
+    if (instance.owner !== owner) return; // a new view has taken this DOM over
+    const copies = [...document.querySelectorAll(".nbstream-static[data-nbstream-key]")]
+      .filter((node) => node.getAttribute("data-nbstream-key") === key);
+    const area = where.area && where.area.isConnected ? where.area : null;
+    const copy = copies.find((node) => !area || area.contains(node));
+    if (copy && copy.parentElement) {
+      instance.el = copy.parentElement;
+      copy.replaceWith(instance.root);
+      where.adopted = true;
+      restoreWhenShown(instance, saved);
+      return;
+    }
+    if (frames++ < PARK_FRAMES) nextFrame(look);
+    else end();
+  };
+  // The host renders the copy right after it removes this view (the same task, in JupyterLab).
+  queueMicrotask(look);
+}
 
 /**
  * Render a view. When the output holding a view is re-rendered in place (JupyterLab does so
- * when the display is updated at the end of the stream), the old view's element is emptied
- * out of the page; the new view then takes over the old DOM instead of building a new one, so
- * committed blocks are never re-created and the reader's selection and scroll stay put.
+ * when a display keeps its widget view), the old view's element is emptied out of the page;
+ * the new view then takes over the old DOM instead of building a new one, so committed blocks
+ * are never re-created and the reader's selection and scroll stay put. When the display is
+ * replaced by the static copy at the end of the stream, the removed view moves into the copy
+ * (see `park`).
  * @param {{model: any, el: HTMLElement}} context
  */
 function render({ model, el }) {
@@ -850,36 +952,37 @@ function render({ model, el }) {
   /** @type {Set<Instance>} */
   const live = LIVE.get(key) || new Set();
   LIVE.set(key, live);
+  // Instances that moved into a static copy which has since left the page (the cell was
+  // cleared or run again) are over.
+  for (const old of live) {
+    if (PLACE.get(old)?.adopted && !old.root.isConnected) {
+      old.teardown();
+      live.delete(old);
+    }
+  }
   const owner = {};
   let instance = key
     ? [...live].find((old) => !old.el.parentNode && !old.root.isConnected)
     : undefined;
   if (instance) {
-    const { root, body, scrollTop, selection } = instance;
-    const following = instance.following();
-    el.append(root);
+    const saved = { scrollTop: instance.scrollTop, following: instance.following(),
+      selection: instance.selection };
+    el.append(instance.root);
     instance.el = el;
     // The host puts the new view into the page after render(): restore the reader's scroll
     // and selection once it is there.
-    let frames = 0;
-    const restore = () => {
-      if (!root.isConnected) {
-        if (frames++ < 120) requestAnimationFrame(restore);
-        return;
-      }
-      body.scrollTop = following ? body.scrollHeight : scrollTop;
-      if (selection) document.getSelection()?.setBaseAndExtent(...selection);
-    };
-    requestAnimationFrame(restore);
+    restoreWhenShown(instance, saved);
   } else {
     instance = build({ model, el });
     live.add(instance);
+    restoreWhenShown(instance, { scrollTop: 0, following: true, selection: null });
   }
   const current = instance;
   current.owner = owner;
   /** Remember the reader's scroll and selection while this view is in the page. */
   const remember = () => {
     if (!current.root.isConnected) return;
+    place(current).area = current.root.closest(OUTPUT_AREA);
     current.scrollTop = current.body.scrollTop;
     const selected = document.getSelection();
     const inside = selected && selected.rangeCount > 0 && !selected.isCollapsed
@@ -894,9 +997,13 @@ function render({ model, el }) {
     document.removeEventListener("selectionchange", remember);
     current.body.removeEventListener("scroll", remember);
     if (current.owner !== owner) return; // a newer view has taken this DOM over
-    current.teardown();
-    live.delete(current);
-    if (!live.size) LIVE.delete(key);
+    if (key) {
+      park(current, key, live);
+    } else {
+      current.teardown();
+      live.delete(current);
+      if (!live.size) LIVE.delete(key);
+    }
   };
 }
 

@@ -128,7 +128,7 @@ describe("render", () => {
     model.set("status", "stopped");
     await new Promise((r) => setTimeout(r, 5));
     expect(el.querySelector(".nbstream").dataset.status).toBe("stopped");
-    expect(stop.hidden).toBe(true);
+    expect(stop.classList.contains("nbs-gone")).toBe(true);
     expect(model.sent.filter((m) => m.type === "stop").length).toBe(1);
     cleanup();
   });
@@ -361,5 +361,70 @@ describe("safeFragment", () => {
     expect(holder.querySelector("img").getAttribute("src")).toBe("https://e.com/i.png");
     expect(holder.querySelectorAll("input")[1].hasAttribute("type")).toBe(false);
     expect(holder.querySelector("input").hasAttribute("disabled")).toBe(true);
+  });
+});
+
+describe("the header tells what is happening and does not move", () => {
+  const setup = () => {
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    const model = fakeModel({ status: "streaming" });
+    const el = document.createElement("div");
+    widget.render({ model, el });
+    model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "streaming", parts: [] } });
+    return { model, el, label: () => el.querySelector(".nbstream-status").textContent };
+  };
+
+  it("says Thinking… only until the answer's text arrives", async () => {
+    const { model, label } = setup();
+    model.emit("msg:custom", { type: "patch", seq: 1, status: "streaming", metrics: { phase: "in_progress" } });
+    await vi.waitFor(() => expect(label()).toBe("Thinking…"));
+    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>Hi</p>" })] });
+    await vi.waitFor(() => expect(label()).toBe("Streaming"));
+    model.emit("msg:custom", { type: "patch", seq: 3, status: "streaming", metrics: { phase: "in_progress" } });
+    await vi.waitFor(() => expect(label()).toBe("Streaming"));
+  });
+
+  it("keeps Stop's place at the end, so a double click on Stop never toggles Raw", () => {
+    const { model, el } = setup();
+    const stop = el.querySelector(".nbstream-stop");
+    model.set("status", "done");
+    expect(stop.hidden).toBe(false);
+    expect(stop.classList.contains("nbs-gone")).toBe(true);
+    expect(stop.disabled).toBe(true);
+  });
+
+  it("an error with no answer shows no empty box and no token count", async () => {
+    const { model, el } = setup();
+    model.emit("msg:custom", { type: "patch", seq: 1, status: "error", error: "HTTP 401",
+      metrics: { output_tokens: 0, output_tokens_estimated: true } });
+    model.set("status", "error");
+    await vi.waitFor(() => expect(el.querySelector(".nbstream-error").textContent).toBe("HTTP 401"));
+    expect(el.querySelector(".nbstream").hasAttribute("data-empty")).toBe(true);
+    expect(el.querySelector(".nbstream-metrics").textContent).not.toContain("tokens");
+  });
+
+  it("a very long model name is cut in the header, and shown whole on hover", async () => {
+    const { model, el } = setup();
+    const name = "m".repeat(3000);
+    model.emit("msg:custom", { type: "patch", seq: 1, status: "streaming", metrics: { model: name } });
+    await vi.waitFor(() => expect(el.querySelector(".nbstream-model").title).toBe(name));
+  });
+});
+
+describe("patches made by the kernel (tests/make_page_fixture.py)", () => {
+  it("rebuild, with the page's own code, exactly what the kernel says the page shows", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { resolve } = await import("node:path");
+    const path = resolve(process.cwd(), "tests/fixtures/kernel_patches.json"); // npm test runs in js/
+    const cases = JSON.parse(readFileSync(path, "utf8"));
+    expect(cases.length).toBeGreaterThan(20);
+    for (const { chunks, patches, expected } of cases) {
+      const view = new StreamView(document.createElement("div"));
+      patches.forEach((ops, i) => {
+        expect(view.applyPatch({ type: "patch", seq: i + 1, status: "streaming", parts: ops }), chunks.join("|")).toBe("applied");
+        const part = view.parts.get(0);
+        expect(part.blockHtml.join("") + part.tailHtml, chunks.join("|")).toBe(expected[i]);
+      });
+    }
   });
 });
