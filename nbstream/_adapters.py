@@ -327,8 +327,7 @@ def _choices_chunk(chunk: Any, read_choice: Callable[[int, Any], list[Event]]) -
     events: list[Event] = [
         Lifecycle("streaming", model=field(chunk, "model"), response_id=field(chunk, "id"))
     ]
-    for choice in field(chunk, "choices") or ():
-        index = field(choice, "index", 0)
+    for index, choice in _by_index(field(chunk, "choices") or ()):
         events.extend(read_choice(index, choice))
         reason = field(choice, "finish_reason")
         if reason:
@@ -337,6 +336,16 @@ def _choices_chunk(chunk: Any, read_choice: Callable[[int, Any], list[Event]]) -
     if usage:
         events.append(UsageReported(usage))
     return events
+
+
+def _by_index(choices: Any) -> list[tuple[int, Any]]:
+    """A chunk's choices with their index (a non-integer one read as 0), lowest first: the
+    first choice to appear is the one ``w.text`` shows."""
+    indexed = []
+    for choice in choices:
+        index = field(choice, "index", 0)
+        indexed.append((index if isinstance(index, int) else 0, choice))
+    return sorted(indexed, key=lambda pair: pair[0])
 
 
 def _chat_choice(index: int, choice: Any) -> list[Event]:
@@ -380,3 +389,40 @@ def _chat_tool_call(choice: int, call: Any) -> list[Event]:
     if arguments:
         events.append(PartDelta(key, "tool_call", arguments))
     return events
+
+
+# --- a whole answer where a stream was expected ------------------------------------------
+
+
+def json_answer(data: Any) -> tuple[list[Event], str | None]:
+    """Events for a whole, non-streamed answer (a Responses ``response``, a
+    ``chat.completion`` or a ``text_completion`` object), and the error it reports, if any.
+    Anything else gives no events."""
+    if not isinstance(data, dict):
+        return [], None
+    error = data.get("error")
+    detail = field(error, "message") if isinstance(error, dict) else error
+    detail = str(detail) if detail else None
+    kind = data.get("object")
+    events: list[Event] = []
+    if kind == "response":
+        for index, item in enumerate(data.get("output") or ()):
+            events.extend(_item_done({"item": item, "output_index": index}))
+        usage = as_dict(data.get("usage"))
+        if usage:
+            events.append(UsageReported(usage))
+    elif kind in ("chat.completion", "text_completion"):
+        choices = [_as_delta(c) for c in data.get("choices") or () if isinstance(c, dict)]
+        reader = _chat_choice if kind == "chat.completion" else _completion_choice
+        events = _choices_chunk({**data, "choices": choices}, reader)
+    return events, detail
+
+
+def _as_delta(choice: dict[str, Any]) -> dict[str, Any]:
+    """A whole Chat choice in the shape of a streamed one (``message`` read as ``delta``)."""
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        return choice
+    calls = [{**c, "index": i} for i, c in enumerate(message.get("tool_calls") or ())
+             if isinstance(c, dict)]
+    return {**choice, "delta": {**message, "tool_calls": calls}}

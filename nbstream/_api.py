@@ -6,6 +6,7 @@ argument fails right away with a message that says what to pass.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import openai
 import pydantic
 
+from ._clean import client_secrets
 from ._connection import ConnectionTracker, tracked_client
 from ._runner import is_async_source
 from ._widget import StreamWidget
@@ -49,7 +51,127 @@ def _create_method(client: Any, api: str) -> Callable[..., Any]:
     return create
 
 
-def _check_kwargs(api: str, kwargs: dict[str, Any]) -> None:
+# Keywords people carry over from another API (or from another SDK), with what to pass instead.
+_MOVED: dict[str, dict[str, str]] = {
+    "responses": {
+        "messages": "`input=` (a string, or the list of messages), or use nbstream.chat() "
+        "for Chat Completions",
+        "max_tokens": "`max_output_tokens=`",
+        "max_completion_tokens": "`max_output_tokens=`",
+        "system": "`instructions=`",
+        "system_prompt": "`instructions=`",
+        "reasoning_effort": '`reasoning={"effort": ...}`',
+        "response_format": '`text={"format": ...}`',
+        "n": "one request per answer (the Responses API has no `n`), or nbstream.chat(n=...)",
+    },
+    "chat": {
+        "input": '`messages=[{"role": "user", "content": ...}]`, or use nbstream.responses() '
+        "for the Responses API",
+        "prompt": '`messages=[{"role": "user", "content": ...}]`, or use '
+        "nbstream.completions() for legacy Completions",
+        "max_output_tokens": "`max_completion_tokens=`",
+        "instructions": 'a `{"role": "system", "content": ...}` message in `messages=`',
+        "system": 'a `{"role": "system", "content": ...}` message in `messages=`',
+        "system_prompt": 'a `{"role": "system", "content": ...}` message in `messages=`',
+        "reasoning": "`reasoning_effort=`",
+    },
+    "completions": {
+        "messages": "`prompt=` (a string), or use nbstream.chat() for Chat Completions",
+        "input": "`prompt=` (a string), or use nbstream.responses() for the Responses API",
+        "max_output_tokens": "`max_tokens=`",
+        "max_completion_tokens": "`max_tokens=`",
+    },
+}
+_METHOD = {
+    "responses": "client.responses.create()",
+    "chat": "client.chat.completions.create()",
+    "completions": "client.completions.create()",
+}
+
+
+def _parameter_names(function: Callable[..., Any]) -> frozenset[str] | None:
+    """The keyword names ``function`` accepts; ``None`` if it takes any (``**kwargs``) or its
+    signature can't be read."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(
+        p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    )
+
+
+_ACCEPTED: dict[Any, frozenset[str] | None] = {}
+
+
+def _accepted_keywords(create: Callable[..., Any]) -> frozenset[str] | None:
+    """The keywords the SDK's ``create`` accepts, ``None`` when that can't be known.
+
+    Cached by the method's function: sync, async and ``with_options()`` copies of one client
+    class share it, so ``inspect.signature`` runs once per class, not per call.
+    """
+    key = getattr(create, "__func__", None)
+    if key is not None and key in _ACCEPTED:
+        return _ACCEPTED[key]
+    names = _parameter_names(create)
+    if key is not None and len(_ACCEPTED) < 256:
+        _ACCEPTED[key] = names
+    return names
+
+
+def _own_options(api: str) -> list[str]:
+    """nbstream's own keyword-only options of the entry point (``title=``, ``guards=``, ...),
+    read from its signature, so that a misspelt one gets a suggestion too."""
+    entry = globals().get(api)
+    try:
+        parameters = inspect.signature(entry).parameters.values() if callable(entry) else ()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+
+
+def _unknown_keyword(api: str, name: str, valid: frozenset[str]) -> str:
+    """One sentence about one keyword that ``create()`` does not take."""
+    head = f"`{name}=` is not a parameter of {_METHOD[api]}"
+    moved = _MOVED[api].get(name)
+    if moved:
+        return f"{head}: pass {moved}."
+    close = difflib.get_close_matches(name, sorted(valid | set(_own_options(api))), n=1)
+    if not close:  # `Temperature`, `top-p`
+        normal = name.replace("-", "_").lower()
+        close = [normal] if normal in valid else []
+    if close:
+        return f"{head}: did you mean `{close[0]}=`?"
+    return (
+        f"{head} (a parameter newer than your openai {openai.__version__} can go in "
+        f'`extra_body={{"{name}": ...}}`).'
+    )
+
+
+def _check_kwargs(
+    api: str, kwargs: dict[str, Any], create: Callable[..., Any] | None = None
+) -> None:
+    """Refuse, at the call, what the request would fail on in the background.
+
+    ``kwargs`` are the keywords for the SDK's ``create()`` only: nbstream's own options
+    (keyword-only parameters of the entry points: ``title=``, ``guards=``, ...) must be taken
+    out before this check. Every other name is checked against ``create``'s signature, so an
+    unknown one fails here with the closest valid name, instead of as an error in the widget.
+    """
+    valid = _accepted_keywords(create) if create is not None else None
+    if valid is not None:
+        unknown = [name for name in kwargs if name not in valid]
+        if unknown:
+            problems = " ".join(_unknown_keyword(api, name, valid) for name in unknown)
+            raise TypeError(f"nbstream.{api}() got an unexpected keyword: {problems}")
+    if api == "responses" and isinstance(kwargs.get("prompt"), str):
+        raise TypeError(
+            "nbstream.responses(): `prompt=` in the Responses API is a stored prompt template "
+            '(`prompt={"id": ...}`); pass the text as `input=`. Example: '
+            f"{_EXAMPLES['responses']}"
+        )
     required, one_of = _REQUIRED[api]
     missing = [name for name in required if kwargs.get(name) is None]
     if one_of and not any(kwargs.get(name) is not None for name in one_of):
@@ -66,17 +188,19 @@ def _check_kwargs(api: str, kwargs: dict[str, Any]) -> None:
 
 def _request(api: str, client: Any, kwargs: dict[str, Any]) -> StreamWidget:
     create = _create_method(client, api)
-    _check_kwargs(api, kwargs)
+    _check_kwargs(api, kwargs, create)
     arguments = {**kwargs, "stream": True}
     if api == "chat" and "stream_options" not in arguments:
         arguments["stream_options"] = {"include_usage": True}
     is_async = isinstance(client, openai.AsyncOpenAI)
+    secrets = client_secrets(client)  # never shown: scrubbed from whatever the server echoes
     if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
         # Stop cancels the task, which closes a connection still waiting for its response.
-        return StreamWidget(lambda: create(**arguments), source_is_async=True)
+        return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
-    return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker)
+    return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
+                        secrets=secrets)
 
 
 def responses(client: Any, /, **create_kwargs: Any) -> StreamWidget:

@@ -10,17 +10,19 @@ the original; for transports without a socket (in-process ones), the response is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import os
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 
 
-def find_response(stream: Any) -> httpx2.Response | None:
-    """The ``httpx2.Response`` behind an SDK stream or stream helper, if there is one."""
+def _inner(stream: Any) -> Iterator[Any]:
+    """``stream`` and the objects it wraps (an SDK stream's helper layers, its response)."""
     seen: set[int] = set()
     todo = [stream]
     while todo:
@@ -28,13 +30,35 @@ def find_response(stream: Any) -> httpx2.Response | None:
         if obj is None or id(obj) in seen:
             continue
         seen.add(id(obj))
+        yield obj
         if isinstance(obj, httpx2.Response):
-            return obj
+            continue
         for name in ("response", "_response", "_raw_stream", "_stream"):
             value = getattr(obj, name, None)
             if value is not None and not callable(value):
                 todo.append(value)
+
+
+def find_response(stream: Any) -> httpx2.Response | None:
+    """The ``httpx2.Response`` behind an SDK stream or stream helper, if there is one."""
+    return next((obj for obj in _inner(stream) if isinstance(obj, httpx2.Response)), None)
+
+
+def find_client(stream: Any) -> Any:
+    """The openai client that made an SDK stream, if it is known (for its secrets)."""
+    for obj in _inner(stream):
+        client = getattr(obj, "_client", None)
+        if client is not None and hasattr(client, "api_key"):
+            return client
     return None
+
+
+def not_an_event_stream(response: httpx2.Response | None) -> bool:
+    """Whether a successful answer came as a whole JSON document instead of a stream."""
+    if response is None or response.status_code >= 300:
+        return False
+    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 def _socket_of(response: httpx2.Response) -> socket.socket | None:
@@ -108,6 +132,36 @@ def _shutdown(sock: socket.socket | None) -> bool:
             duplicate.close()
         return True
     return False
+
+
+def close_stream(stream: Any, source: Any) -> Exception | None:
+    """Close a sync stream (or, if it has no ``close``, its source); returns what closing
+    raised, if anything (the stream had already ended badly)."""
+    for obj in (stream, source):
+        close = getattr(obj, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as exc:
+                return exc
+            break
+    return None
+
+
+async def aclose_stream(stream: Any, source: Any) -> BaseException | None:
+    """Close an async stream (or its source), shielded from the task's cancellation; returns
+    what closing raised, if anything."""
+    for obj in (stream, source):
+        close = getattr(obj, "aclose", None) or getattr(obj, "close", None)
+        if callable(close):
+            try:
+                result = close()
+                if inspect.isawaitable(result):
+                    await asyncio.shield(asyncio.ensure_future(result))
+            except BaseException as exc:
+                return exc
+            break
+    return None
 
 
 def abort(response: httpx2.Response | None) -> bool:

@@ -7,9 +7,12 @@ wire format of the real API (``text/event-stream`` when ``stream=True``, a compl
 otherwise), at the pace of a real model: a 0.3 to 0.8 s "thinking" pause, then 30 to 80 tokens/s
 with jitter, bursts and the odd pause, all divided by ``speed``.
 
-The answer is one of a few markdown documents, picked from the prompt: the same prompt always
-gets the same answer, and prompts about tables, code, git, Rust, travel or "long" explanations
-get a fitting one. Pacing and ids come from ``random.Random(seed)``.
+The answer is a canned markdown document picked by the topic of the prompt (Python generators,
+Markdown, the history of computing, async IO, a small table, token streaming, CSV files,
+databases, Git, Rust, a Kyoto trip, a tongue twister, a greeting: the prompts of the quickstart
+and the README among them); a prompt no topic matches gets an answer that says so and lists the
+topics. Nothing about the answer is random: the same prompt always gets the same text, whatever
+the seed. Only the pacing and the ids come from ``random.Random(seed)``.
 
 Special model names (any API):
 
@@ -29,9 +32,6 @@ once; the reader then gets ``httpx2.ReadError("connection closed")``, as with a 
 Request headers (and so the API key) are never recorded.
 """
 
-# The canned answers are prose, with typographic dashes on purpose.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import asyncio
@@ -47,6 +47,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Literal, overload
 
 import anyio
@@ -108,453 +109,96 @@ _MIN_RESPONSES_MAX_OUTPUT_TOKENS = 16  # the real API rejects smaller values wit
 # Canned answers
 # --------------------------------------------------------------------------------------------
 
-_CSV_PYTHON = '''## Reading a large CSV in Python without running out of memory
+_ANSWERS_FILE = "_demo_answers.md"
+_ANSWER_MARK = re.compile(r"^<!-- answer: (\w+) -->$", re.MULTILINE)
 
-The trick is to **never load the whole file at once**. Stream it row by row, or in chunks, \
-and keep only the aggregates you need.
 
-### Option 1: the standard library `csv` module
+def _load_answers() -> dict[str, str]:
+    source = resources.files(__package__).joinpath(_ANSWERS_FILE).read_text(encoding="utf-8")
+    pieces = _ANSWER_MARK.split(source)[1:]  # drop the file's preamble
+    return {name: text.strip("\n") for name, text in zip(pieces[::2], pieces[1::2], strict=True)}
 
-This works everywhere and uses almost no memory:
 
-```python
-import csv
-from collections import Counter
+ANSWERS: dict[str, str] = _load_answers()
+"""The canned markdown answers, by topic (their text lives in ``_demo_answers.md``).
 
+``"unknown"`` is the end of the answer to a question no topic matches; the answer starts with a
+sentence that quotes the question (see :func:`pick_answer`)."""
 
-def count_by_country(path: str) -> Counter[str]:
-    """Count rows per country in a CSV file of any size."""
-    counts: Counter[str] = Counter()
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            counts[row["country"]] += 1
-    return counts
-
-
-if __name__ == "__main__":
-    for country, n in count_by_country("orders.csv").most_common(5):
-        print(f"{country:<12} {n:>8,}")
-```
-
-### Option 2: pandas with `chunksize`
-
-If you need vectorised operations, let pandas hand you the file in pieces:
-
-```python
-import pandas as pd
-
-totals = None
-for chunk in pd.read_csv("orders.csv", chunksize=100_000, usecols=["country", "amount"]):
-    part = chunk.groupby("country")["amount"].sum()
-    totals = part if totals is None else totals.add(part, fill_value=0)
-
-print(totals.sort_values(ascending=False).head())
-```
-
-A few things that make a big difference:
-
-1. **Select columns early** with `usecols=`: fewer columns means less parsing.
-2. **Pick compact dtypes**:
-   - `category` for repeated strings such as country codes
-   - `float32` instead of `float64` when the precision is enough
-   - `pd.to_datetime(..., format=...)` with an explicit format, which is *much* faster \
-than letting pandas guess
-3. **Convert once, reuse often**: if you read the same file repeatedly, save it as Parquet:
-   ```bash
-   python -c "import pandas as pd; pd.read_csv('orders.csv').to_parquet('orders.parquet')"
-   ```
-
-### Which one should you use?
-
-- Use the `csv` module for simple streaming aggregations, or when you can't add dependencies.
-- Use pandas (or [Polars](https://pola.rs/)) when you need joins, group-bys and fast numeric \
-work.
-- For files larger than RAM that you query often, consider DuckDB: it runs SQL directly on \
-the CSV.
-
-> **Tip:** measure before optimising. `python -X importtime` and `tracemalloc` tell you where \
-the time and the memory actually go.
-
-Tell me how big your file is and what you need to compute, and I can suggest the fastest \
-approach.'''
-
-_DATABASE_TABLE = """# SQLite vs PostgreSQL vs DuckDB
-
-All three are excellent, but they are built for **different workloads**. Here is a quick \
-comparison:
-
-| | SQLite | PostgreSQL | DuckDB |
-|---|---|---|---|
-| Architecture | Embedded library | Client–server | Embedded library |
-| Best at | App storage, small sites | Concurrent OLTP, web backends | Analytics (OLAP) |
-| Storage layout | Row-oriented | Row-oriented | Columnar, vectorised |
-| Concurrent writers | One at a time | Many (MVCC) | One process |
-| Setup | None: a single file | Server, users, backups | None: `pip install duckdb` |
-| Typical size | MBs to a few GBs | GBs to TBs | GBs to TBs (read-mostly) |
-
-## When to pick which
-
-- **SQLite** if you need a reliable local database with zero administration:
-  - mobile and desktop apps
-  - test suites and prototypes
-  - read-heavy websites with modest write traffic
-- **PostgreSQL** if many users write at the same time, or you need:
-  - strict constraints and rich types (`jsonb`, arrays, ranges)
-  - extensions such as PostGIS or `pgvector`
-  - replication and point-in-time recovery
-- **DuckDB** if you mostly *analyse* data: aggregations over millions of rows, Parquet and \
-CSV files, notebooks.
-
-DuckDB can even query files in place:
-
-```sql
-SELECT country,
-       count(*)              AS orders,
-       round(avg(amount), 2) AS avg_amount
-FROM read_parquet('orders/*.parquet')
-GROUP BY country
-ORDER BY orders DESC
-LIMIT 10;
-```
-
-> A common and very effective setup is **PostgreSQL for the application** and **DuckDB for \
-analytics** on exported Parquet files. Each does what it is best at.
-
-### Rule of thumb
-
-1. Start with SQLite if you are unsure: it is easy to migrate away from later.
-2. Move to PostgreSQL when you need concurrent writes or a network service.
-3. Add DuckDB when your queries become *analytical* rather than transactional.
-
-See the [DuckDB documentation](https://duckdb.org/docs/) for more examples."""
-
-_STREAMING_LONG = """# How token streaming works in LLM APIs
-
-When you call a chat model with `stream=True`, the answer doesn't arrive as one big JSON \
-document. Instead, the server keeps the HTTP connection open and sends **small events as soon \
-as each token is generated**. This is what makes a chatbot feel responsive: you see the first \
-words after a fraction of a second instead of waiting for the whole answer.
-
-## 1. The transport: Server-Sent Events
-
-Most providers use \
-[Server-Sent Events](https://html.spec.whatwg.org/multipage/server-sent-events.html) (SSE), a \
-very simple text protocol on top of an ordinary HTTP response:
-
-- The response has the header `Content-Type: text/event-stream`.
-- The body is a sequence of events, each made of `field: value` lines.
-- A **blank line** ends an event.
-
-A typical stream looks like this on the wire:
-
-```text
-event: response.output_text.delta
-data: {"type":"response.output_text.delta","delta":"Hel","sequence_number":4}
-
-event: response.output_text.delta
-data: {"type":"response.output_text.delta","delta":"lo","sequence_number":5}
-```
-
-Older endpoints such as Chat Completions send only `data:` lines and finish with a literal \
-`data: [DONE]`.
-
-## 2. What happens on the server
-
-1. The request is validated and queued.
-2. The prompt is processed in one pass (*prefill*). This is the pause before the first token, \
-often called **time to first token** (TTFT).
-3. The model then generates one token at a time (*decode*). Each new token is:
-   1. detokenised into text,
-   2. wrapped in a JSON event,
-   3. flushed to the socket immediately.
-4. When generation stops, a final event carries the finish reason and the token usage.
-
-Typical numbers for a hosted model:
-
-| Phase | Typical duration | What you notice |
-|---|---|---|
-| Prefill | 0.2–2 s | the "thinking" pause |
-| Decode | 20–100 tokens/s | text appearing word by word |
-| Final event | a few ms | usage and finish reason |
-
-## 3. Reading a stream on the client
-
-### Python
-
-```python
-from openai import OpenAI
-
-client = OpenAI()
-stream = client.responses.create(model="gpt-4.1", input="A haiku about rivers.", stream=True)
-for event in stream:
-    if event.type == "response.output_text.delta":
-        print(event.delta, end="", flush=True)
-    elif event.type == "response.completed":
-        print("\\n\\ntokens:", event.response.usage.output_tokens)
-```
-
-### JavaScript (browser)
-
-```javascript
-const response = await fetch("/api/chat", { method: "POST", body: JSON.stringify({ prompt }) });
-const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-
-let buffer = "";
-while (true) {
-  const { value, done } = await reader.read();
-  if (done) break;
-  buffer += value;
-  const events = buffer.split("\\n\\n");
-  buffer = events.pop(); // keep the incomplete tail for the next read
-  for (const event of events) {
-    const data = event.split("\\n").find((line) => line.startsWith("data: "));
-    if (data) render(JSON.parse(data.slice(6)));
-  }
-}
-```
-
-Note the `buffer`: a network read can end **in the middle of an event**, so a correct client \
-always keeps the incomplete tail.
-
-## 4. Pitfalls worth knowing
-
-- **Rendering cost.** Re-rendering the whole markdown document on every token is *quadratic*: \
-a 40 KB answer arriving in 10,000 pieces means 10,000 full renders.
-  - Render finished blocks once.
-  - Re-render only the open tail.
-- **Half-finished markdown.** Mid-stream, the text often contains an unclosed code fence or a \
-lone `**`. Good renderers *heal* the tail for display so the formatting doesn't flicker.
-- **Cancellation.** Stopping the loop on the client is not enough: the connection must be \
-**closed**, otherwise the server keeps generating (and billing) tokens.
-- **Proxies.** Some reverse proxies buffer responses. Disable buffering (for example \
-`X-Accel-Buffering: no` with nginx) or the whole answer arrives at once.
-
-> Streaming doesn't make the model faster: the total time is about the same. It makes the \
-wait *feel* shorter, because people start reading while the model is still writing.
-
-## 5. Summary
-
-Streaming is plain HTTP with a long-lived response body, a tiny framing protocol and a lot of \
-care on both ends: flush early on the server, buffer partial events on the client, render \
-incrementally, and close the connection when the user clicks **Stop**."""
-
-_GIT_UNDO = """## Undoing things in Git
-
-Which command you need depends on **where the change is** and whether you have already pushed \
-it.
-
-### Quick reference
-
-| Situation | Command | Safe after pushing? |
-|---|---|---|
-| Discard unstaged edits in a file | `git restore app.py` | yes |
-| Unstage a file, keep the edits | `git restore --staged app.py` | yes |
-| Fix the last commit message | `git commit --amend` | no |
-| Undo the last commit, keep the changes | `git reset --soft HEAD~1` | no |
-| Undo a pushed commit | `git revert <sha>` | **yes** |
-| Recover "lost" commits | `git reflog` | yes |
-
-### Undo a commit that is already pushed
-
-Rewriting shared history causes pain for everyone who pulled it, so create a *new* commit that \
-reverses the old one:
-
-```bash
-git log --oneline -5          # find the commit
-git revert 3f2c1ab            # creates a "Revert ..." commit
-git push origin main
-```
-
-### Undo local commits
-
-- Keep the changes staged, ready to commit again:
-  ```bash
-  git reset --soft HEAD~1
-  ```
-- Keep the changes in the working tree, unstaged:
-  ```bash
-  git reset HEAD~1
-  ```
-- Throw everything away (*careful*):
-  ```bash
-  git reset --hard HEAD~1
-  ```
-
-### The safety net: `reflog`
-
-Even after a `reset --hard`, Git usually still has your commits for a while:
-
-1. Run `git reflog` and find the entry *before* the mistake, e.g. `HEAD@{2}`.
-2. Inspect it with `git show HEAD@{2}`.
-3. Restore it:
-   - on a new branch: `git switch -c rescue HEAD@{2}`
-   - or move the current branch back: `git reset --hard HEAD@{2}`
-
-> **Rule of thumb:** `revert` for anything others may have pulled, `reset` only for commits \
-that exist solely on your machine.
-
-The [Pro Git book](https://git-scm.com/book/en/v2/Git-Basics-Undoing-Things) has a whole \
-chapter on this if you want the details."""
-
-_RUST_OWNERSHIP = """# Ownership in Rust, in five minutes
-
-Rust manages memory **without a garbage collector** and without manual `free()`. It does this \
-with three rules that the compiler checks at compile time:
-
-1. Every value has exactly one *owner*.
-2. When the owner goes out of scope, the value is dropped.
-3. You can have **either** one mutable reference **or** any number of shared references, never \
-both at once.
-
-## Moves
-
-Assigning a heap value moves it; the old variable can no longer be used:
-
-```rust
-fn main() {
-    let s1 = String::from("hello");
-    let s2 = s1;              // ownership moves to s2
-    // println!("{s1}");      // error[E0382]: borrow of moved value: `s1`
-    println!("{s2}, world");
-}
-```
-
-Types that are cheap to copy (integers, `bool`, `char`, ...) implement `Copy`, so they are \
-copied instead of moved.
-
-## Borrowing
-
-Most functions don't need ownership, only access. Pass a reference:
-
-```rust
-fn word_count(text: &str) -> usize {
-    text.split_whitespace().count()
-}
-
-fn shout(text: &mut String) {
-    text.make_ascii_uppercase();
-    text.push('!');
-}
-
-fn main() {
-    let mut note = String::from("ownership is not that scary");
-    println!("{} words", word_count(&note)); // shared borrow
-    shout(&mut note);                        // mutable borrow
-    println!("{note}");
-}
-```
-
-## Why the borrow checker complains
-
-The classic error looks like this:
-
-```text
-error[E0502]: cannot borrow `v` as mutable because it is also borrowed as immutable
-```
-
-It usually means you hold a reference *into* a collection while changing that collection, for \
-example pushing to a `Vec` while iterating over it. Typical fixes:
-
-- collect what you need first, then mutate;
-- iterate over indices instead of references;
-- clone the small piece you actually need (*cloning is fine* when the data is small).
-
-## A mental model
-
-Think of ownership as a **library book**:
-
-- the owner holds the book and returns it (drops it) when done;
-- shared borrows are people reading over the owner's shoulder;
-- a mutable borrow is lending the book to *one* person with a pencil.
-
-Once this clicks, the compiler errors start to read like helpful advice. \
-[Chapter 4 of the Rust Book](https://doc.rust-lang.org/book/ch04-00-understanding-ownership.html) \
-is the best next step."""
-
-_KYOTO_TRIP = """## A relaxed two-day plan for Kyoto
-
-Kyoto rewards an **early start**: the famous sights are calm before 9 am and packed by noon.
-
-### Day 1: the east side
-
-- **Morning**
-  - Fushimi Inari at 7 am: walk up to the *Yotsutsuji* intersection for the view (about 45 \
-minutes).
-  - Breakfast near Inari station: try *kitsune udon*.
-- **Afternoon**
-  - Kiyomizu-dera, then walk down Sannenzaka and Ninenzaka.
-  - Coffee break in a machiya café.
-- **Evening**
-  - Stroll through Gion and along the Shirakawa canal at dusk.
-  - Dinner in Pontocho alley (book ahead on weekends).
-
-### Day 2: the west side
-
-1. Arashiyama bamboo grove right after sunrise.
-2. Tenryu-ji garden (opens at 8:30).
-3. Lunch: *yudofu* (simmered tofu), a local speciality.
-4. An afternoon at Kinkaku-ji, the Golden Pavilion.
-
-### Getting around
-
-| Option | Cost | Good for |
-|---|---|---|
-| City bus | ¥230 flat fare | the east side, Kinkaku-ji |
-| Subway + JR | ¥220–¥260 | Arashiyama, Fushimi Inari |
-| Bicycle rental | ≈ ¥1,000/day | flat areas along the river |
-
-> Carry some cash: many small shops and temples still don't take cards.
-
-Have a great trip! If you can, add a third day for **Nara**: it's only 45 minutes away by \
-train."""
-
-_TONGUE_TWISTER = """Double bubble bath, double bubble bath, double bubble bath, double bubble \
-bath, double bubble bath, double bubble bath, double bubble bath, double bubble bath, double \
-bubble bath, double bubble bath!
-
-*Phew* 🛁 — it gets **much** harder around the sixth one."""
-
-ANSWERS: dict[str, str] = {
-    "python": _CSV_PYTHON,
-    "table": _DATABASE_TABLE,
-    "long": _STREAMING_LONG,
-    "git": _GIT_UNDO,
-    "rust": _RUST_OWNERSHIP,
-    "travel": _KYOTO_TRIP,
-    "short": _TONGUE_TWISTER,
-}
-"""The canned markdown answers, by name."""
-
-_KEYWORDS: list[tuple[str, re.Pattern[str]]] = [
+# First match wins. Subjects come first, then requests that only name a form ("a table",
+# "some Python code", "a long explanation", "hi"), then the "unknown" answer.
+_TOPICS: list[tuple[str, re.Pattern[str]]] = [
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in [
-        ("table", r"\b(tables?|compare|comparison|versus|vs\.?|databases?|sql\w*|postgres\w*)\b"),
-        ("git", r"\b(git|github|commits?|revert|rebase|undo)\b"),
+        ("tongue_twister", r"\b(tongue[- ]twisters?|ten times|double bubble)\b"),
+        ("generators", r"\b(generators?|yield|iterators?|lazy evaluation)\b"),
+        ("asyncio", r"\b(async\w*|await|coroutines?|event loops?)\b"),
+        ("markdown", r"\b(markdown|cheat ?sheets?|commonmark)\b"),
+        (
+            "computing_history",
+            r"\b(history of (computing|computers?|the computer)|computing history|computer "
+            r"history|eniac|alan turing|babbage|ada lovelace)\b",
+        ),
+        ("git", r"\b(git|github|commits?|revert|rebase)\b"),
         ("rust", r"\b(rust|ownership|borrow\w*)\b"),
-        ("python", r"\b(python|code|coding|csv|pandas|scripts?|functions?|programs?)\b"),
         ("travel", r"\b(trip|travel\w*|itinerary|kyoto|japan|vacation|holiday|weekend)\b"),
-        ("long", r"\b(long|detailed|in[- ]depth|essay|thorough\w*|stream\w*|sse|how does)\b"),
-        ("short", r"\b(say|ten times|tongue[- ]twisters?|short|brief\w*|quick\w*|hello|hi|hey)\b"),
+        (
+            "databases",
+            r"\b(databases?|sql\w*|postgres\w*|duckdb|compare|comparison|versus|vs\.?)\b",
+        ),
+        ("csv", r"\b(csv|pandas|dataframes?|spreadsheets?)\b"),
+        ("streaming", r"\b(stream\w*|sse|server[- ]sent events?)\b"),
+        # only a form: any answer of that form fits
+        ("table", r"\btables?\b"),
+        ("csv", r"\b(python|code|coding|scripts?|functions?|programs?)\b"),
+        ("streaming", r"\b(long|detailed|in[- ]depth|essay|thorough\w*|how does)\b"),
+        ("hello", r"\b(hello|hi|hey|good (morning|afternoon|evening)|greetings)\b"),
     ]
 ]
-_HASHED = [name for name in ANSWERS if name != "short"]
+_UNKNOWN = "unknown"
+# Other choices (Chat ``n > 1``) take these in turn, skipping the first choice's answer.
+_ALTERNATES = [
+    "streaming", "csv", "databases", "git", "rust", "travel", "generators",
+    "computing_history", "markdown",
+]
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~!&$])")
 
 
 def pick_answer(prompt: str) -> str:
-    """Return the canned markdown answer for ``prompt``.
+    """Return the canned markdown answer for ``prompt``: the same prompt, the same answer.
 
-    Deterministic: a keyword in the prompt picks a fitting answer ("table", "python",
-    "git", "long", ...), otherwise a hash of the prompt picks one of the longer answers.
+    Matched by topic (Python generators, Markdown, the history of computing, async IO, a
+    table, token streaming, CSV files, databases, Git, Rust, a Kyoto trip, a tongue twister,
+    a greeting; see ``ANSWERS``). A prompt no topic matches gets an answer that says so, quotes
+    the question and lists what the demo can answer. Nothing is random.
     """
-    return ANSWERS[_answer_name(prompt)]
+    name = _answer_name(prompt)
+    if name != _UNKNOWN:
+        return ANSWERS[name]
+    question = " ".join(prompt.split()).encode("utf-8", "replace").decode("utf-8")
+    if len(question) > 120:
+        question = question[:119].rstrip() + "…"
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", question)
+    quoted = f"“{escaped}”" if question else "that"
+    return (
+        f"I'm nbstream's **offline demo model**, so I have no real answer to {quoted}: I "
+        "replay a few canned answers, each picked by the topic of the question.\n\n"
+        + ANSWERS[_UNKNOWN]
+    )
 
 
 def _answer_name(prompt: str) -> str:
-    for name, pattern in _KEYWORDS:
+    for name, pattern in _TOPICS:
         if pattern.search(prompt):
             return name
-    digest = hashlib.sha256(prompt.encode("utf-8")).digest()
-    return _HASHED[int.from_bytes(digest[:8], "big") % len(_HASHED)]
+    return _UNKNOWN
+
+
+def _other_answer(prompt: str, choice: int) -> str:
+    """The answer of choice ``choice`` (1, 2, ...) when a request asks for several."""
+    first = _answer_name(prompt)
+    names = [name for name in _ALTERNATES if name != first]
+    return ANSWERS[names[(choice - 1) % len(names)]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -751,11 +395,7 @@ class _Context:
 
     def answer(self, choice: int = 0) -> str:
         """The answer of choice ``choice``: choice 0 is :func:`pick_answer`, others differ."""
-        name = _answer_name(self.prompt)
-        if choice == 0:
-            return ANSWERS[name]
-        start = _HASHED.index(name) if name in _HASHED else -1
-        return ANSWERS[_HASHED[(start + choice) % len(_HASHED)]]
+        return pick_answer(self.prompt) if choice == 0 else _other_answer(self.prompt, choice)
 
     @property
     def input_tokens(self) -> int:

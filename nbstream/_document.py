@@ -8,13 +8,14 @@ million tiny deltas costs linear time.
 
 from __future__ import annotations
 
-import random
+import json
 import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._clean import Cleaner, fix_surrogates
 from ._events import (
     Event,
     FinishReason,
@@ -28,13 +29,11 @@ from ._events import (
     StreamFailed,
     UsageReported,
 )
+from ._stats import Reservoir, Timeline
 from ._text import append_in_place
 
 LOG_EDGE = 50
 """How many events the log keeps at each end (the first and the last)."""
-TIMELINE_BUCKETS = 120
-"""The token-arrival timeline keeps at most this many buckets (their width doubles)."""
-_SAMPLES = 4096
 
 
 @dataclass(slots=True)
@@ -45,11 +44,15 @@ class Part:
     key: PartKey
     kind: PartKind
     choice: int
+    slot: int = 0
+    """Where the page shows it: choices in order of first appearance (0 = ``w.text``)."""
     info: dict[str, Any] = field(default_factory=dict)
     done: bool = False
     generation: int = 0
     """Bumped when the content is replaced rather than appended to."""
     text: str = ""
+    pending: str = ""
+    """A high surrogate that ended the last delta: its pair may start the next one."""
 
     def append(self, delta: str) -> None:
         """Append streamed content (linear time over a whole stream)."""
@@ -73,64 +76,42 @@ class Part:
         return out
 
 
-class _Timeline:
-    """Token arrivals counted in time buckets; the bucket width doubles to stay bounded."""
-
-    def __init__(self, width: float = 0.05, limit: int = TIMELINE_BUCKETS) -> None:
-        self.width = width
-        self.limit = limit
-        self.counts: list[int] = []
-
-    def add(self, at: float) -> None:
-        index = int(at / self.width)
-        while index >= self.limit:
-            self.counts = [sum(self.counts[i : i + 2]) for i in range(0, len(self.counts), 2)]
-            self.width *= 2
-            index = int(at / self.width)
-        if index >= len(self.counts):
-            self.counts.extend([0] * (index + 1 - len(self.counts)))
-        self.counts[index] += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"bucket_s": self.width, "counts": list(self.counts)}
+def as_text(value: Any) -> str:
+    """Content as text: a server may send a number or an object where text belongs."""
+    if isinstance(value, str):
+        return value
+    return "" if value is None else json.dumps(value, default=str)
 
 
-class _Reservoir:
-    """A bounded uniform sample of a number series (for latency percentiles)."""
+def source_of(type_name: str) -> str | None:
+    """The kind of stream an item's type name belongs to (``None``: cannot tell)."""
+    if type_name.startswith("response.") or type_name == "error":
+        return "responses"
+    return _SOURCES.get(type_name)
 
-    def __init__(self, size: int = _SAMPLES, seed: int = 0) -> None:
-        self.size = size
-        self.count = 0
-        self.values: list[float] = []
-        self._random = random.Random(seed)
 
-    def add(self, value: float) -> None:
-        self.count += 1
-        if len(self.values) < self.size:
-            self.values.append(value)
-        else:
-            slot = self._random.randrange(self.count)
-            if slot < self.size:
-                self.values[slot] = value
-
-    def quantile(self, q: float) -> float | None:
-        if not self.values:
-            return None
-        ordered = sorted(self.values)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+_SOURCES = {"text": "text", "chat.completion.chunk": "chat", "text_completion": "completions"}
+_TERMINAL_PHASES = frozenset({"completed", "incomplete", "failed"})
 
 
 def choice_of(key: PartKey) -> int:
     """The choice index a part key belongs to (Chat ``choices[].index``; 0 otherwise)."""
-    return int(key[1]) if key and key[0] == "choice" else 0
+    index = key[1] if len(key) > 1 and key[0] == "choice" else 0
+    return index if isinstance(index, int) else 0
 
 
 class Document:
     """Everything known about one streamed response."""
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
+    def __init__(self, clock: Any = time.monotonic, cleaner: Cleaner | None = None) -> None:
         self._clock = clock
+        self.clean = cleaner or Cleaner()
         self.parts: dict[PartKey, Part] = {}
+        self._slots: dict[int, int] = {}
+        """Choice index (as the API numbers it) -> slot, in order of first appearance."""
+        self._names: dict[str, str] = {}
+        self.source: str | None = None
+        """What the items are: ``"responses"``, ``"chat"``, ``"completions"`` or ``"text"``."""
         self.started_at = clock()
         self.first_token_at: float | None = None
         self.last_token_at: float | None = None
@@ -147,14 +128,17 @@ class Document:
         self.failure: str | None = None
         self.log_head: list[tuple[float, str]] = []
         self.log_tail: deque[tuple[float, str]] = deque(maxlen=LOG_EDGE)
-        self._gaps = _Reservoir()
-        self.timeline = _Timeline()
+        self._gaps = Reservoir()
+        self.timeline = Timeline()
 
     # --- applying events ------------------------------------------------------------
 
     def apply(self, type_name: str, events: Iterable[Event]) -> None:
         """Record one stream item (its type name) and apply the events it meant."""
         now = self._clock()
+        if self.source is None:
+            self.source = source_of(type_name)
+        type_name = self._name(type_name)
         self.events += 1
         self.event_counts[type_name] += 1
         entry = (now - self.started_at, type_name)
@@ -165,48 +149,90 @@ class Document:
         for event in events:
             self._apply_one(event, now)
 
+    def _name(self, type_name: str) -> str:
+        """An event type name as shown (a hostile server chooses it): cleaned, cached."""
+        name = self._names.get(type_name)
+        if name is None:
+            name = self.clean.message(str(type_name))
+            if len(self._names) < 4096:
+                self._names[type_name] = name
+        return name
+
     def _part(self, key: PartKey, kind: PartKind) -> Part:
         part = self.parts.get(key)
         if part is None:
-            part = Part(len(self.parts), key, kind, choice_of(key))
+            choice = choice_of(key)
+            slot = self._slots.setdefault(choice, len(self._slots))
+            part = Part(len(self.parts), key, kind, choice, slot)
             self.parts[key] = part
         return part
 
-    def _apply_one(self, event: Event, now: float) -> None:
-        if isinstance(event, PartDelta):
-            part = self._part(event.key, event.kind)
-            part.append(event.text)
-            self._token(now)
-        elif isinstance(event, PartReplaced):
-            self._part(event.key, event.kind).replace(event.text)
-        elif isinstance(event, PartStarted):
-            part = self._part(event.key, event.kind)
-            self._merge_info(part, event.info)
-        elif isinstance(event, PartDone):
-            part = self._part(event.key, event.kind)
-            if event.text is not None and event.text != part.text:
-                part.replace(event.text)
-            self._merge_info(part, event.info)
-            part.done = True
-        elif isinstance(event, Lifecycle):
-            self.phase = event.phase
-            self.model = event.model or self.model
-            self.response_id = event.response_id or self.response_id
-            if event.reason:
-                self.incomplete_reason = event.reason
-        elif isinstance(event, UsageReported):
-            self.usage = event.usage
-        elif isinstance(event, FinishReason):
-            self.finish_reasons[event.choice] = event.reason
-            for part in self.parts.values():
-                if part.choice == event.choice:
-                    part.done = True
-        elif isinstance(event, StreamFailed):
-            self.failure = event.message
+    def _append(self, part: Part, text: str) -> None:
+        """Append a delta: surrogates fixed (a pair split across deltas joined) and secrets
+        redacted, also one that straddles the boundary with the text before."""
+        text = as_text(text)
+        if part.pending:
+            text, part.pending = part.pending + text, ""
+        if "\ud800" <= text[-1:] <= "\udbff":
+            text, part.pending = text[:-1], text[-1]
+        text = fix_surrogates(text)
+        reach = self.clean.longest - 1
+        if reach > 0 and self.clean.has_secret(part.text[-reach:] + text):
+            part.replace(self.clean.text(part.text + text))
+        else:
+            part.append(text)
 
     @staticmethod
-    def _merge_info(part: Part, info: dict[str, Any]) -> None:
-        for key, value in info.items():
+    def _settle(part: Part) -> None:
+        """A held high surrogate that no low one followed is shown as U+FFFD."""
+        if part.pending:
+            part.pending = ""
+            part.append("\ufffd")
+
+    def _apply_one(self, event: Event, now: float) -> None:
+        clean = self.clean
+        if isinstance(event, PartDelta):
+            self._append(self._part(event.key, event.kind), event.text)
+            self._token(now)
+        elif isinstance(event, PartReplaced):
+            part = self._part(event.key, event.kind)
+            part.pending = ""
+            part.replace(clean.text(as_text(event.text)))
+        elif isinstance(event, PartStarted):
+            self._merge_info(self._part(event.key, event.kind), event.info)
+        elif isinstance(event, PartDone):
+            self._done(event)
+        elif isinstance(event, Lifecycle):
+            self.phase = event.phase
+            self.model = clean.value(event.model) if event.model else self.model
+            self.response_id = clean.value(event.response_id) if event.response_id \
+                else self.response_id
+            if event.reason:
+                self.incomplete_reason = clean.value(event.reason)
+        elif isinstance(event, UsageReported):
+            self.usage = clean.value(event.usage)
+        elif isinstance(event, FinishReason):
+            self.finish_reasons[event.choice] = clean.value(event.reason)
+            for part in self.parts.values():
+                if part.choice == event.choice:
+                    self._settle(part)
+                    part.done = True
+        elif isinstance(event, StreamFailed):
+            self.failure = clean.message(as_text(event.message))
+
+    def _done(self, event: PartDone) -> None:
+        part = self._part(event.key, event.kind)
+        if event.text is not None:
+            part.pending = ""
+            text = self.clean.text(as_text(event.text))
+            if text != part.text:
+                part.replace(text)
+        self._settle(part)
+        self._merge_info(part, event.info)
+        part.done = True
+
+    def _merge_info(self, part: Part, info: dict[str, Any]) -> None:
+        for key, value in self.clean.value(info).items():
             if key == "annotation":
                 part.info.setdefault("annotations", []).append(value)
             elif value is not None:
@@ -225,20 +251,44 @@ class Document:
         """Mark the end of the stream (for durations)."""
         if self.ended_at is None:
             self.ended_at = self._clock()
+        for part in self.parts.values():
+            self._settle(part)
+
+    def unfinished(self, expect_events: bool) -> str | None:
+        """Why a stream that ended without an error is not a complete response, or ``None``.
+
+        Complete means: Responses, a terminal ``response.*`` event; Chat and Completions, a
+        ``finish_reason`` for every choice with output (or the closing usage chunk); an
+        iterable of ``str``, always; no items at all, only when none were expected.
+        """
+        if self.source == "responses" and self.phase not in _TERMINAL_PHASES:
+            missing = "no response.completed event"
+        elif self.source in ("chat", "completions") and self.usage is None and not (
+            self.finish_reasons
+            and all(p.choice in self.finish_reasons for p in self.parts.values())
+        ):
+            missing = "no finish_reason"
+        elif self.source is None and expect_events:
+            missing = "no events at all" if not self.events else "no response events"
+        else:
+            return None
+        return f"The stream ended before the response completed ({missing}); the text so " \
+            "far is kept."
 
     # --- reading ----------------------------------------------------------------------
 
-    def parts_of(self, kind: str, choice: int | None = 0) -> list[Part]:
-        """Parts of one kind, in output order (of one choice, or of all with ``None``)."""
+    def parts_of(self, kind: str, slot: int | None = 0) -> list[Part]:
+        """Parts of one kind, in output order: of the choice in one slot (0: the one
+        ``w.text`` shows), or of all choices with ``None``."""
         return [
             p
             for p in self.parts.values()
-            if p.kind == kind and (choice is None or p.choice == choice)
+            if p.kind == kind and (slot is None or p.slot == slot)
         ]
 
-    def text(self, choice: int = 0) -> str:
-        """The output text of one choice."""
-        return "".join(p.text for p in self.parts_of("text", choice))
+    def text(self, slot: int = 0) -> str:
+        """The output text of the choice in one slot (0: the first choice that appeared)."""
+        return "".join(p.text for p in self.parts_of("text", slot))
 
     def refusal(self) -> str | None:
         """The refusal text of choice 0, if the model refused."""
@@ -255,14 +305,17 @@ class Document:
         ]
 
     def choices(self) -> list[str]:
-        """The output text of every choice, by choice index."""
-        count = 1 + max((p.choice for p in self.parts.values()), default=0)
-        return [self.text(i) for i in range(count)]
+        """The output text of every choice present, in choice index order (never allocated
+        by index: a server may number its only choice 1,000,000,000)."""
+        if not self._slots:
+            return [""]
+        return [self.text(self._slots[index]) for index in sorted(self._slots)]
 
     def finish_reason(self) -> str | None:
         """Why the output ended: Chat/Completions ``finish_reason`` or the Responses outcome."""
-        if 0 in self.finish_reasons:
-            return self.finish_reasons[0]
+        primary = next((index for index, slot in self._slots.items() if slot == 0), 0)
+        if primary in self.finish_reasons:
+            return self.finish_reasons[primary]
         if self.phase == "incomplete":
             return self.incomplete_reason or "incomplete"
         if self.phase in ("completed", "failed"):

@@ -100,6 +100,7 @@ class IncrementalRenderer:
         self._reset_pending = False
         self.blocks: list[str] = []
         self.tail_html = ""
+        self.has_references = False
 
     @property
     def text(self) -> str:
@@ -182,6 +183,18 @@ class IncrementalRenderer:
 
     def _render(self, tokens: list[Token], env: dict[str, Any]) -> str:
         return self._md.renderer.render(tokens, self._md.options, env)
+
+    def settle(self) -> RenderUpdate:
+        """The end of the stream: the open tail rendered as it is (no healing, one parse),
+        committing nothing more. :attr:`has_references` then says whether a reference-style
+        link definition may have changed earlier blocks (see :meth:`finish`)."""
+        result = RenderUpdate(reset=self._reset_pending)
+        self._reset_pending = False
+        env = self._env()
+        tokens = self._md.parse(self._text[self._offset :], env)
+        self.tail_html = result.tail = self._render(tokens, env)
+        self.has_references = bool(env.get("references"))
+        return result
 
     @property
     def raw_tail_html(self) -> str:

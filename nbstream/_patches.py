@@ -17,6 +17,7 @@ asks for a snapshot instead of splicing, so a splice can never turn escaped text
 
 from __future__ import annotations
 
+import html
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,18 +137,18 @@ class PatchBuilder:
             renderer.append(part.new_text)
         elif not final:
             return
-        update = renderer.render()
+        # The end renders the tail once as it is; a whole render only when a reference-style
+        # definition may have changed a block already sent.
+        update = renderer.settle() if final else renderer.render()
         tail = update.tail
         appended = update.appended
         if update.reset:
             sent.blocks = []
             sent.tail = ""
             op["reset"] = True
-        if final:
+        if final and renderer.has_references:
             whole = renderer.finish()
-            if whole == renderer.html:
-                tail = renderer.raw_tail_html
-            else:
+            if whole != "".join(sent.blocks) + tail:
                 sent.blocks, sent.tail = [], ""
                 op["reset"] = True
                 appended, tail = [whole], ""
@@ -191,3 +192,17 @@ class PatchBuilder:
                 entry["text"] = sent.text
             out.append(entry)
         return out
+
+
+def plain_snapshot_part(part_id: int, kind: str, choice: int, info: dict[str, Any], done: bool,
+                        text: str) -> dict[str, Any]:
+    """A snapshot entry showing a part's text as escaped preformatted text: what the page and
+    the saved notebook get when rendering failed, so the answer is never lost."""
+    entry: dict[str, Any] = {"id": part_id, "kind": kind, "choice": choice, "info": info,
+                             "done": done}
+    if kind in MARKDOWN_KINDS:
+        shown = f'<pre class="nbs-plain">{html.escape(text)}</pre>\n' if text else ""
+        entry.update(blocks=[shown] if shown else [], tail="")
+    else:
+        entry["text"] = text
+    return entry

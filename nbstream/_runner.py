@@ -12,21 +12,32 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import inspect
 import logging
-import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import httpx2
-import openai
 
 from ._adapters import normalise
-from ._connection import ConnectionTracker, abort, find_response
+from ._clean import Cleaner, client_secrets, request_secrets
+from ._connection import (
+    ConnectionTracker,
+    abort,
+    aclose_stream,
+    close_stream,
+    find_client,
+    find_response,
+    not_an_event_stream,
+)
 from ._document import Document
-from ._patches import PartView, PatchBuilder
+from ._ending import EndSignal, refuse_to_block
+from ._errors import PublishFailed, describe_error, not_streamed
+from ._events import Event
+from ._patches import PartView, PatchBuilder, plain_snapshot_part
 
 FRAME_RATE = 20
 """Patches per second at most (the server drops IOPub output above 1,000 messages/s)."""
@@ -38,35 +49,13 @@ STUCK_SOURCE_GRACE = 0.5
 """Seconds a stopped source may take to return before the stream ends without it."""
 
 _log = logging.getLogger("nbstream")
-_SECRET = re.compile(r"\b(sk-[A-Za-z0-9_\-*]{6,}|Bearer\s+\S+)")
+__all__ = ["Controller", "describe_error", "is_async_source"]
 
 Publish = Callable[[dict[str, Any]], None]
 
 
 class _Stopped(Exception):
     """Raised inside the consumer when Stop was requested before the response arrived."""
-
-
-def describe_error(exc: BaseException) -> str:
-    """A readable one-line message for a failure, with anything like a secret removed."""
-    if isinstance(exc, openai.APIStatusError):
-        body = exc.body if isinstance(exc.body, dict) else {}
-        detail = body.get("message") or exc.message
-        kind = body.get("type") or body.get("code") or type(exc).__name__
-        message = f"HTTP {exc.status_code} ({kind}): {detail}"
-    elif isinstance(exc, openai.APITimeoutError):
-        message = "The request timed out waiting for the API."
-    elif isinstance(exc, openai.APIConnectionError):
-        cause = exc.__cause__
-        reason = f": {type(cause).__name__}: {cause}" if cause else ""
-        message = f"Connection error: the connection to the API failed mid-stream{reason}"
-    elif isinstance(exc, openai.APIError):
-        message = f"API error: {exc.message}"
-    elif isinstance(exc, httpx2.TransportError):
-        message = f"Connection error: {type(exc).__name__}: {exc}"
-    else:
-        message = f"{type(exc).__name__}: {exc}"
-    return _SECRET.sub("[redacted]", message)
 
 
 def is_async_source(source: Any) -> bool:
@@ -81,20 +70,20 @@ class Controller:
 
     def __init__(self, opener: Callable[[], Any], publish: Publish,
                  on_status: Callable[[str], None],
-                 tracker: ConnectionTracker | None = None) -> None:
+                 tracker: ConnectionTracker | None = None,
+                 secrets: Iterable[str] = ()) -> None:
         self._opener = opener
         self._tracker = tracker
-        self._publish = publish
+        self._publish_to_page = publish
         self._on_status = on_status
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self.document = Document()
+        self._clean = Cleaner(secrets)
+        self.document = Document(cleaner=self._clean)
         self._builder = PatchBuilder()
-        self._parts_seen: dict[int, int] = {}
         self._dirty = False
         self._stop = threading.Event()
-        self._ended = threading.Event()
-        self._finished = concurrent.futures.Future[None]()
+        self._ended = EndSignal()
         self._consumer_done = False
         self._finalizing = False
         self._internal_failure = False
@@ -147,7 +136,10 @@ class Controller:
             if self._stop.is_set():
                 self._cancel_task()
         else:
-            asyncio.run(self._consume_async(opener, own_loop=True))
+            try:
+                asyncio.run(self._consume_async(opener, own_loop=True))
+            finally:  # the stream ends once its private loop (and its threads) are gone
+                self._consumer_finished()
 
     # --- consuming --------------------------------------------------------------------
 
@@ -156,7 +148,10 @@ class Controller:
         try:
             if hasattr(source, "__enter__") and not hasattr(source, "__iter__"):
                 stream = source.__enter__()
-            self._attach(stream)
+            whole = self._attach(stream)
+            if whole is not None:
+                self._take_whole(whole, whole.read())
+                return
             for item in stream:
                 if self._stop.is_set():
                     break
@@ -164,7 +159,9 @@ class Controller:
         except BaseException as exc:
             self._fail(exc)
         finally:
-            self._close_sync(stream, source)
+            failure = close_stream(stream, source)
+            if failure is not None:
+                self._fail(failure)
             self._consumer_finished()
 
     async def _consume_async(self, opener: Callable[[], Any], own_loop: bool = False) -> None:
@@ -179,8 +176,11 @@ class Controller:
             stream = source
             if hasattr(source, "__aenter__") and not hasattr(source, "__aiter__"):
                 stream = await source.__aenter__()
-            self._attach(stream)
-            if hasattr(stream, "__aiter__"):
+            whole = self._attach(stream)
+            if whole is not None:
+                body = await whole.aread() if hasattr(stream, "__aiter__") else whole.read()
+                self._take_whole(whole, body)
+            elif hasattr(stream, "__aiter__"):
                 async for item in stream:
                     if self._stop.is_set():
                         break
@@ -193,12 +193,20 @@ class Controller:
         except BaseException as exc:  # includes CancelledError from Stop
             self._fail(exc)
         finally:
-            await self._close_async(stream, source)
-            self._consumer_finished()
+            failure = await aclose_stream(stream, source)
+            if failure is not None:
+                self._fail(failure)
+            if not own_loop:
+                self._consumer_finished()
 
-    def _attach(self, stream: Any) -> None:
+    def _attach(self, stream: Any) -> httpx2.Response | None:
+        """The API answered: start streaming. Returns the response if it is a whole
+        document rather than an event stream (to be read at once)."""
         response = find_response(stream)
+        secrets = client_secrets(find_client(stream))
+        secrets += request_secrets(response)
         with self._lock:
+            self._clean.add(secrets)
             self._response = response
             stopped = self._stop.is_set()
             if not stopped:
@@ -206,10 +214,20 @@ class Controller:
         if stopped:
             abort(response)
             raise _Stopped
-        self._on_status("streaming")
+        self._status_changed("streaming")
+        return response if not_an_event_stream(response) else None
+
+    def _take_whole(self, response: httpx2.Response, body: bytes) -> None:
+        """A 200 answer that did not stream: keep its text, end in error saying so."""
+        events, message = not_streamed(response.headers.get("content-type", ""), body)
+        self._apply("json", events)
+        with self._lock:
+            self.error = self.error or self._clean.message(message)
 
     def _feed(self, item: Any) -> None:
-        name, events = normalise(item)
+        self._apply(*normalise(item))
+
+    def _apply(self, name: str, events: list[Event]) -> None:
         with self._wake:
             if self._stop.is_set() or self._finalizing:
                 return
@@ -224,33 +242,14 @@ class Controller:
         if isinstance(exc, asyncio.CancelledError | GeneratorExit | KeyboardInterrupt):
             message = f"The stream was cancelled ({type(exc).__name__})."
         else:
-            message = describe_error(exc)
+            with self._lock:
+                self._clean.add(request_secrets(exc))
+            connected = self._response is not None
+            message = describe_error(exc, connected=connected, cleaner=self._clean)
         with self._lock:
             if self._finalizing:
                 return
             self.error = self.error or message
-
-    def _close_sync(self, stream: Any, source: Any) -> None:
-        for obj in (stream, source):
-            close = getattr(obj, "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception as exc:  # the stream already ended
-                    self._fail(exc)
-                break
-
-    async def _close_async(self, stream: Any, source: Any) -> None:
-        for obj in (stream, source):
-            close = getattr(obj, "aclose", None) or getattr(obj, "close", None)
-            if callable(close):
-                try:
-                    result = close()
-                    if inspect.isawaitable(result):
-                        await asyncio.shield(asyncio.ensure_future(result))
-                except BaseException as exc:  # the stream already ended
-                    self._fail(exc)
-                break
 
     def _consumer_finished(self) -> None:
         with self._wake:
@@ -267,7 +266,7 @@ class Controller:
                 return
             self._stop.set()
             self.status = "stopped"  # decided now: later items are ignored
-        self._on_status("stopped")
+        self._status_changed("stopped")
         self._abort_and_cancel()
         with self._wake:
             self._dirty = True
@@ -310,16 +309,43 @@ class Controller:
         if snapshot is not None:
             self._publish({"type": "snapshot", "snapshot": snapshot, "final": False})
 
+    def _publish(self, message: dict[str, Any]) -> None:
+        try:
+            self._publish_to_page(message)
+        except Exception as exc:
+            raise PublishFailed from exc
+
+    def _status_changed(self, status: str) -> None:
+        """Tell the widget; if that cannot be published, the stream ends in error."""
+        try:
+            self._on_status(status)
+        except Exception as exc:
+            failure = PublishFailed()
+            failure.__cause__ = exc
+            self._broken(failure)
+
+    def _broken(self, exc: BaseException) -> None:
+        """Rendering or publishing failed: end the stream in error (never hang it)."""
+        if isinstance(exc, PublishFailed):
+            message = describe_error(exc, cleaner=self._clean)
+        else:
+            message = f"nbstream internal error: {describe_error(exc, cleaner=self._clean)}"
+        with self._wake:
+            first = not self._internal_failure
+            self.error = message if first else self.error
+            self._internal_failure = True
+            self._stop.set()
+            self._dirty = True
+            self._wake.notify()
+        if first:
+            _log.error("nbstream: %s", message, exc_info=exc)
+            self._abort_and_cancel()
+
     def _flush_loop(self) -> None:
         try:
             self._flush_frames()
         except BaseException as exc:  # a bug in rendering or publishing must not hang the stream
-            with self._lock:
-                self.error = self.error or f"nbstream internal error: {describe_error(exc)}"
-                self._internal_failure = True
-                self._stop.set()
-            _log.exception("nbstream: publishing the stream failed")
-            self._abort_and_cancel()
+            self._broken(exc)
             if not self._ended.is_set():
                 self._final_flush()
 
@@ -330,8 +356,8 @@ class Controller:
                 self._wake.wait_for(lambda: self._dirty)
                 # A frame clock that also keeps rendering under ~1/RENDER_SHARE of the time.
                 delay = last + max(1.0 / FRAME_RATE, cost * RENDER_SHARE) - time.monotonic()
-            if delay > 0 and not self._consumer_done and not self._stop.is_set():
-                time.sleep(delay)
+                # The rest ends early when the stream does: the final flush goes out at once.
+                self._wake.wait_for(lambda: self._consumer_done or self._stop.is_set(), delay)
             if self._stop.is_set():
                 # The consumer normally returns at once; a stuck source is left behind.
                 with self._wake:
@@ -351,7 +377,7 @@ class Controller:
             generation, length = self._builder.known(part.id)
             new_text = part.text if part.generation != generation else part.text[length:]
             views.append(
-                PartView(part.id, part.kind, part.choice, dict(part.info), part.done,
+                PartView(part.id, part.kind, part.slot, dict(part.info), part.done,
                          part.generation, new_text)
             )
         return views
@@ -413,6 +439,7 @@ class Controller:
         with self._lock:
             self._finalizing = True
             self.document.end()
+            unfinished = self.document.unfinished(expect_events=self._response is not None)
             if self._internal_failure:
                 self.status = "error"
             elif self._stop.is_set():
@@ -420,14 +447,35 @@ class Controller:
             elif self.error is not None or self.document.failure is not None:
                 self.status = "error"
                 self.error = self.error or self.document.failure
+            elif unfinished is not None:
+                self.status, self.error = "error", unfinished
             else:
                 self.status = "done"
         try:
             self._flush(final=True)
+        except Exception as exc:  # the page could not be told: the stream ends all the same
+            self._broken(exc)
+            with self._lock:
+                self.status = "error"
+            with contextlib.suppress(Exception):
+                self._publish_plain_snapshot()
         finally:
-            self._on_status(self.status)
+            with contextlib.suppress(Exception):
+                self._on_status(self.status)
             self._ended.set()
-            self._finished.set_result(None)
+
+    def _publish_plain_snapshot(self) -> None:
+        """After a failure in the final flush: the text as escaped plain text, so late views
+        and the saved notebook still show the answer (``status`` is ``error`` by then)."""
+        with self._lock:
+            parts = [plain_snapshot_part(p.id, p.kind, p.slot, dict(p.info), p.done, p.text)
+                     for p in self.document.parts.values()]
+            snapshot = {"seq": self._builder.seq + 1, "status": self.status, "error": self.error,
+                        "parts": parts, "metrics": self.document.metrics(), "log": None}
+            self.html = "".join(p["blocks"][0] for p in parts
+                                if p.get("blocks") and p["choice"] == 0 and p["kind"] == "text")
+            self.final_snapshot = snapshot
+        self._publish({"type": "snapshot", "snapshot": snapshot, "final": True})
 
     # --- waiting --------------------------------------------------------------------
 
@@ -438,28 +486,11 @@ class Controller:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the stream ends; returns whether it did within ``timeout``."""
-        loop = self._loop
-        if self._task is not None and loop is not None and not self._ended.is_set():
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            on_loop_thread = threading.current_thread() is _loop_thread(loop)
-            if running is loop or (loop.is_running() and on_loop_thread):
-                raise RuntimeError(
-                    "wait() would block the event loop this stream runs on; "
-                    "use `await widget` instead (or just display the widget)."
-                )
+        if self._task is not None and not self._ended.is_set():
+            refuse_to_block(self._loop)
         return self._ended.wait(timeout)
 
     def future(self) -> concurrent.futures.Future[None]:
-        """A future resolved when the stream has ended."""
-        return self._finished
-
-
-def _loop_thread(loop: asyncio.AbstractEventLoop) -> threading.Thread | None:
-    thread_id = getattr(loop, "_thread_id", None)
-    for thread in threading.enumerate():
-        if thread.ident == thread_id:
-            return thread
-    return None
+        """A new future resolved when the stream has ended: one per waiter, so a waiter
+        that gives up (cancelling its future) does not cancel anybody else's."""
+        return self._ended.future()

@@ -14,17 +14,29 @@ Synced traits:
   model proxy), so a view re-created in place can take over its predecessor's DOM.
   While streaming, views receive small sequence-numbered patches as custom messages instead,
   and ask for a snapshot message (``{"type": "hello"}``) when they join late or see a gap.
+
+What a notebook saves: while the stream runs, a display holds the widget view (and
+``text/plain``); when it ends, every display is updated to a static copy only (``text/html``
+with ``data-nbstream-key``, and ``text/plain``), and a widget displayed after its end is shown
+as that static copy. So a saved notebook never holds a widget view whose model is gone (which
+JupyterLab and Notebook 7 show as "Error displaying widget: model not found" after a kernel
+restart, and which nbconvert prefers to ``text/html`` when the notebook holds widget state).
+A page that watches keeps its live widget: its view, removed by the update, moves its DOM
+into the static copy's place (``render()`` in ``widget.js``). No guess is made about whether a
+page is watching, so a busy kernel (which cannot hear a page) changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import html as html_lib
 import json
+import re
 import threading
 import uuid
 import zlib
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -38,8 +50,18 @@ from ._runner import Controller
 
 COMPRESS_FROM = 2048
 """Patches whose parts serialise to this many bytes or more are sent deflated."""
-PAGE_GRACE = 1.0
-"""Seconds a stream that ended before any page showed it waits for one to say hello."""
+_HEADING = re.compile(r"<h([1-6])>")
+
+
+def static_html(html: str) -> str:
+    """The answer's HTML as the static copy holds it: headings marked ``tocSkip``.
+
+    JupyterLab's and Notebook 7's table of contents list the headings of ``text/html``
+    outputs and insert a numbering ``<span>`` into each of them, in the page: into the live
+    widget too once it has moved into the copy's place, re-shaping committed blocks under the
+    reader's selection. A model's answer is not the notebook's outline either (the live widget's
+    headings are never listed), so the copy's headings stay out of it."""
+    return _HEADING.sub(r'<h\1 class="tocSkip">', html)
 
 
 def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) -> None:
@@ -77,12 +99,16 @@ class StreamWidget(anywidget.AnyWidget):
     _key = traitlets.Unicode(read_only=True).tag(sync=True)
 
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
-                 connection: ConnectionTracker | None = None, **kwargs: Any) -> None:
+                 connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.set_trait("_key", uuid.uuid4().hex)
         self._status_lock = threading.Lock()
+        # Displays showing the live view, and the static copy once the stream has ended: both
+        # under one lock, so a display is either updated at the end or shown static.
+        self._display_lock = threading.Lock()
         self._displays: list[Any] = []
-        self._seen_by_a_page = threading.Event()
+        self._static: tuple[dict[str, Any], dict[str, Any]] | None = None
         # Publish from every thread as the cell that made the widget: ipykernel routes a
         # page's messages for a comm to the subshell of the request current when the comm
         # last published, and a request of a page's subshell can be gone a moment later
@@ -94,6 +120,7 @@ class StreamWidget(anywidget.AnyWidget):
             self._send_patch,
             lambda status: self._as_origin(self._sync_status, status),
             connection,
+            secrets,  # the client's secret values: scrubbed from everything shown
         )
         self.on_msg(self._on_message)
         self._controller.start(source_is_async)
@@ -121,43 +148,52 @@ class StreamWidget(anywidget.AnyWidget):
         """Run a comm publish as the cell that made the widget (see ``__init__``)."""
         return self._origin.copy().run(publish, *args)
 
-    def _bundle(
-        self, final: bool = False, live: bool = True
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The live display: the widget view (no static copy: the stream is not over)."""
         data, metadata = super()._repr_mimebundle_() or ({}, {})
-        data = dict(data)
-        if not live:
-            # Nobody ever showed the widget (nbclient, papermill, a script): leave the static
-            # rendering alone, or nbconvert would prefer a widget view it cannot show offline.
-            data.pop("application/vnd.jupyter.widget-view+json", None)
+        data = {k: v for k, v in dict(data).items() if k != "text/html"}
         data["text/plain"] = repr(self)
-        if final or self._controller.ended:
-            # For wherever widgets do not run (nbconvert, GitHub, a closed kernel): our own
-            # escaped rendering. Deliberately no text/markdown: nbconvert renders that with
-            # raw HTML passed through, so model output could run script in an export.
-            data["text/html"] = f'<div class="nbstream-static">{self.html}</div>'
         return data, dict(metadata)
+
+    def _static_bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The final answer for wherever widgets do not run (nbconvert, GitHub, a restarted
+        kernel) and for the saved notebook: our own escaped rendering, no widget view.
+        Deliberately no text/markdown: nbconvert renders that with raw HTML passed through,
+        so model output could run script in an export."""
+        key = html_lib.escape(self._key, quote=True)
+        status = html_lib.escape(self._controller.status, quote=True)
+        static = (
+            f'<div class="nbstream-static" data-nbstream-key="{key}" data-status="{status}">'
+            f"{static_html(self.html)}</div>"
+        )
+        return {"text/html": static, "text/plain": repr(self)}, {}
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        data, metadata = self._bundle()
-        handle = display(data, metadata=metadata, raw=True, display_id=True)
-        if handle is not None and not self._controller.ended:
-            with self._status_lock:
+        live = self._bundle()
+        with self._display_lock:
+            if self._static is not None:
+                # Ended already: the static copy, so the output never holds a widget view.
+                display(self._static[0], metadata=self._static[1], raw=True)
+                return
+            handle = display(live[0], metadata=live[1], raw=True, display_id=True)
+            if handle is not None:
                 self._displays.append(handle)
 
     def _update_displays(self) -> None:
-        """Give every display of this widget a static rendering of the final answer."""
-        with self._status_lock:
+        """Replace every display of this widget by the static copy of the final answer.
+
+        The same update whether or not a page watches: a watching page keeps its live widget
+        (its view moves its DOM into the static copy's place), and the saved output holds the
+        static copy alone."""
+        static = self._static_bundle()
+        with self._display_lock:
+            self._static = static
             handles, self._displays = self._displays, []
         if not handles:
             return
-        # A page says hello as soon as it shows the widget: give a fast stream's page a moment
-        # before deciding that no page is watching. The stream ends (wait() returns) after
-        # this, so a notebook run headless (nbclient) records the static rendering.
-        live = self._seen_by_a_page.wait(PAGE_GRACE)
-        data, metadata = self._bundle(final=True, live=live)
+        data, metadata = static
         # In an empty context the display goes out under the request being handled now (a
         # thread otherwise keeps the cell that started it): nbclient records output only for
         # the cell it is executing, and matches the display id across cells.
@@ -168,7 +204,6 @@ class StreamWidget(anywidget.AnyWidget):
             self.set_trait("status", self._controller.status)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        self._seen_by_a_page.set()
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "stop":
             self.stop()
@@ -273,4 +308,6 @@ class StreamWidget(anywidget.AnyWidget):
         return f"<StreamWidget status={status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        return self._bundle()
+        with self._display_lock:
+            static = self._static
+        return static if static is not None else self._bundle()

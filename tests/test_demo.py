@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -19,6 +20,7 @@ from nbstream._demo import (
     AsyncDemoTransport,
     DemoRequest,
     DemoTransport,
+    _answer_name,
     demo_client,
     demo_transport,
     pick_answer,
@@ -81,18 +83,28 @@ def test_demo_client_is_a_real_openai_client() -> None:
         demo_client(speed=0)
 
 
+SHORT_ANSWERS = {"asyncio", "table", "hello", "tongue_twister"}
+
+
 def test_answers_are_varied_realistic_markdown() -> None:
-    assert len(ANSWERS) >= 6
+    assert len(ANSWERS) >= 12
+    assert len(set(ANSWERS.values())) == len(ANSWERS), "two topics share one document"
     for name, text in ANSWERS.items():
         size = len(text.encode())
-        assert (size < 1000) if name == "short" else (1000 <= size <= 6000), name
+        assert (size < 1000) if name in SHORT_ANSWERS else (1000 <= size <= 6000), name
+        assert text == text.strip() and "<!--" not in text, name
     everything = "\n".join(ANSWERS.values())
     for feature in ["\n# ", "\n## ", "\n### ", "**", "*", "`", "\n> ", "](https://", "|---|"]:
         assert feature in everything, feature
-    for language in ["python", "bash", "sql", "rust", "javascript"]:
+    for language in ["python", "bash", "sql", "rust", "javascript", "markdown"]:
         assert f"```{language}\n" in everything, language
     assert re.search(r"\n  - ", everything), "nested bullet list"
     assert re.search(r"\n   ```", everything), "fence inside a list item"
+    # what real models write besides ASCII: emoji, CJK and kana, mathematical notation
+    assert re.search("[\U0001f300-\U0001faff]", everything), "emoji"
+    assert re.search("[\u4e00-\u9fff]", everything) and re.search("[\u3040-\u30ff]", everything)
+    assert all(symbol in everything for symbol in "∑≈λ²₀"), "math"
+    assert re.search(r" \$[^$`\n]+\$\.", everything), "inline LaTeX math"
 
 
 def test_tokenize_looks_like_bpe_tokens() -> None:
@@ -106,13 +118,81 @@ def test_tokenize_looks_like_bpe_tokens() -> None:
 
 
 def test_answer_is_picked_from_the_prompt() -> None:
-    assert pick_answer(PROMPT) == pick_answer(PROMPT)
+    assert pick_answer(PROMPT) == pick_answer(PROMPT) == ANSWERS["travel"]
     assert "|---|" in pick_answer("Show me a table of options")
     assert "```python" in pick_answer("Write Python code to read a CSV")
-    assert pick_answer("Give me a long, detailed explanation") == ANSWERS["long"]
-    assert pick_answer("Say 'double bubble bath' ten times fast.") == ANSWERS["short"]
-    picked = {pick_answer(f"question number {i}") for i in range(40)}
-    assert len(picked) >= 3  # the hash spreads unrelated prompts over the answers
+    assert pick_answer("Give me a long, detailed explanation") == ANSWERS["streaming"]
+    assert pick_answer("Give me a long explanation of streaming.") == ANSWERS["streaming"]
+    assert pick_answer("Say 'double bubble bath' ten times fast.") == ANSWERS["tongue_twister"]
+    assert pick_answer("Hello") == ANSWERS["hello"]
+
+
+def test_a_question_the_demo_cannot_answer_gets_an_answer_that_says_so() -> None:
+    answer = pick_answer("What is the capital of *France*? <b>")
+    assert answer == pick_answer("What is the capital of *France*? <b>")  # nothing random
+    assert answer.endswith(ANSWERS["unknown"])
+    first = answer.split("\n", 1)[0]
+    assert "offline demo model" in first
+    assert r"“What is the capital of \*France\*? \<b\>”" in first  # quoted, markdown escaped
+    assert pick_answer("question number 1") != pick_answer("question number 2")
+    assert "offline demo model" in pick_answer("")
+    pick_answer("a lone surrogate \ud800").encode()  # the wire is UTF-8
+
+
+def test_the_unknown_answer_lists_prompts_that_the_demo_does_answer() -> None:
+    """Its table of example prompts is true: each gets its own topic, and every topic is there."""
+    examples = re.findall(r"^\| [^|]+ \| \*(.+)\* \|$", ANSWERS["unknown"], re.MULTILINE)
+    assert len(examples) >= 12
+    names = [_answer_name(prompt) for prompt in examples]
+    assert "unknown" not in names
+    assert len(set(names)) == len(names), names
+    assert set(names) == set(ANSWERS) - {"unknown"}
+
+
+QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart.ipynb"
+README = Path(__file__).parent.parent / "README.md"
+# Every prompt of the quickstart and the README, and what its demo answer must contain.
+EXPECTED = {
+    "Explain Python generators with a code example and a table.": (
+        r"(?s)^# Python generators.*```python\n.*\byield\b.*\|---\|"
+    ),
+    "Give me a quick markdown cheat sheet.": r"(?s)^## Markdown cheat sheet.*\*\*bold\*\*",
+    "Write a long, detailed essay about the history of computing.": (
+        r"(?s)^# A short history of computing.*Babbage.*Turing.*ENIAC"
+    ),
+    "Summarise async IO in three bullet points.": r"^- \*\*[^\n]+\n- \*\*[^\n]+\n- \*\*[^\n]+$",
+    "Show a small table.": r"^[^|\n]+\n\n(\|[^\n]+\|\n){6}\n[^|]+$",
+    "Say 'double bubble bath' ten times fast.": r"^(?i:(double bubble\s+bath[,!]\s+){10})",
+}
+
+
+def _prompts(text: str) -> set[str]:
+    found = re.findall(r"\b(?:input|prompt)=([\"'])(.+?)\1", text)
+    found += re.findall(r"\"content\": ([\"'])(.+?)\1", text)
+    return {prompt for _, prompt in found}
+
+
+def test_quickstart_and_readme_prompts_get_an_answer_on_their_topic() -> None:
+    notebook = json.loads(QUICKSTART.read_text(encoding="utf-8"))
+    code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    prompts = _prompts("\n".join(code)) | _prompts(README.read_text(encoding="utf-8"))
+    assert prompts == set(EXPECTED), "a new prompt in the quickstart or README needs an answer"
+    answers = [pick_answer(prompt) for prompt in prompts]
+    assert len(set(answers)) == len(answers), "two prompts share one document"
+    for prompt, pattern in EXPECTED.items():
+        answer = pick_answer(prompt)
+        assert not answer.endswith(ANSWERS["unknown"]), prompt
+        assert re.search(pattern, answer), (prompt, answer[:200])
+
+
+def test_other_choices_get_other_answers_deterministically() -> None:
+    client = fast_client()
+    texts = []
+    for _ in range(2):
+        chat = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, n=3)
+        texts.append([choice.message.content for choice in chat.choices])
+    assert texts[0] == texts[1]
+    assert texts[0][0] == ANSWER and len(set(texts[0])) == 3
 
 
 def test_same_prompt_same_answer_across_clients_and_apis() -> None:

@@ -39,6 +39,9 @@ def assert_commits_are_final(pieces: list[str]) -> None:
         renderer.render()
         committed = "".join(renderer.blocks)
         assert whole.startswith(committed), (pieces, committed)
+    settled = renderer.settle()
+    if not renderer.has_references:  # the end then needs no whole render: it must be exact
+        assert "".join(renderer.blocks) + settled.tail == whole, pieces
     assert renderer.finish() == whole
 
 
@@ -111,3 +114,25 @@ def test_a_stream_whose_healing_adds_lines_ends_done_with_its_answer(pieces: lis
     assert w.status == "done", w.error
     assert w.html == render("".join(pieces))
     assert "| a | b" in w.html
+
+
+def test_a_failure_inside_the_final_flush_keeps_the_answer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering that fails at the very end: ``error`` (never ``done``), and the saved state
+    and late views still show the text, as escaped plain text."""
+    import zlib
+
+    def broken(self: IncrementalRenderer) -> None:
+        raise ValueError("renderer bug")
+
+    monkeypatch.setattr(IncrementalRenderer, "settle", broken)
+    w = nbstream.stream(["Text <b>one</b>\n\n", "two 🎉"])
+    assert w.wait(30)
+    assert w.status == "error"
+    assert "renderer bug" in (w.error or "")
+    assert w.text == "Text <b>one</b>\n\ntwo 🎉"
+    saved = json.loads(zlib.decompress(w._snapshot))
+    shown = "".join("".join(p.get("blocks", [])) for p in saved["parts"])
+    assert "Text &lt;b&gt;one&lt;/b&gt;" in shown and "two 🎉" in shown
+    assert saved["status"] == "error"
+    assert "two 🎉" in w.html and "<b>" not in w.html

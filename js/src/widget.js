@@ -852,14 +852,17 @@ function build({ model, el }) {
  * predecessor's DOM, and a view whose display became the static copy can move into it. */
 /** @type {Map<string, Set<Instance>>} */
 const LIVE = new Map();
-/** Where each instance lives: its output area (to find its own static copy) and whether it
- * has moved into a static copy.
- * @type {WeakMap<Instance, {area: Element | null, adopted: boolean}>} */
+/** Where each instance lives: its output area (to find its own static copy), whether it has
+ * moved into a static copy, and its model link.
+ * @type {WeakMap<Instance, {area: Element | null, adopted: boolean, link?: DurableModel}>} */
 const PLACE = new WeakMap();
 /** The output areas of the hosts (JupyterLab and Notebook 7; classic Notebook). */
 const OUTPUT_AREA = ".jp-OutputArea, .output";
 /** Frames a removed view waits for its static copy (or a new view) to appear. */
 const PARK_FRAMES = 120;
+/** The host's typography for HTML outputs (JupyterLab, Notebook 7: a 20 px right padding,
+ * rules for p, h2, table, pre ...): the live widget keeps its own look when it moves in. */
+const HTML_OUTPUT_CLASSES = ["jp-RenderedHTMLCommon", "jp-RenderedHTML"];
 
 /**
  * Call `fn` in the next frame (unless the page is gone: jsdom once the tests are over).
@@ -867,6 +870,51 @@ const PARK_FRAMES = 120;
  */
 function nextFrame(fn) {
   if (typeof requestAnimationFrame === "function") requestAnimationFrame(fn);
+}
+
+/**
+ * @typedef {{get: (name: string) => any, set: (name: string, value: any) => void,
+ *   save_changes: () => void, send: (...args: any[]) => void, widget_manager: any,
+ *   on: (name: string, cb: Function) => void, off: (name: string, cb: Function) => void,
+ *   rebind: (next: any) => void}} DurableModel
+ */
+
+/**
+ * The model as an instance sees it, with listeners that outlive the view that built it:
+ * anywidget drops every listener registered through a view's model when the host removes that
+ * view, but the instance lives on (taken over by a new view, or moved into the static copy),
+ * so it registers them again through `rebind`.
+ * @param {any} model the model a view got from anywidget
+ * @returns {DurableModel}
+ */
+function durableModel(model) {
+  let current = model;
+  /** @type {[string, Function][]} */
+  const listeners = [];
+  return {
+    get: (name) => current.get(name),
+    set: (name, value) => current.set(name, value),
+    save_changes: () => current.save_changes(),
+    send: (...args) => current.send(...args),
+    get widget_manager() {
+      return current.widget_manager;
+    },
+    on(name, cb) {
+      listeners.push([name, cb]);
+      current.on(name, cb);
+    },
+    off(name, cb) {
+      for (let i = listeners.length - 1; i >= 0; i--) {
+        if (listeners[i][0] === name && listeners[i][1] === cb) listeners.splice(i, 1);
+      }
+      current.off(name, cb);
+    },
+    rebind(next) {
+      for (const [name, cb] of listeners) current.off(name, cb);
+      current = next;
+      for (const [name, cb] of listeners) current.on(name, cb);
+    },
+  };
 }
 
 /** @param {Instance} instance */
@@ -903,10 +951,11 @@ function restoreWhenShown(instance, { scrollTop, following, selection }) {
  * (committed nodes, selection, scroll, Copy / Raw / Details), the saved output the copy.
  * Anything else (no copy appears: the output was cleared) ends the instance.
  * @param {Instance} instance
+ * @param {any} model the removed view's model (anywidget's proxy)
  * @param {string} key
  * @param {Set<Instance>} live
  */
-function park(instance, key, live) {
+function park(instance, model, key, live) {
   const owner = {};
   instance.owner = owner;
   const saved = { scrollTop: instance.scrollTop, following: instance.following(),
@@ -926,8 +975,10 @@ function park(instance, key, live) {
     const copy = copies.find((node) => !area || area.contains(node));
     if (copy && copy.parentElement) {
       instance.el = copy.parentElement;
+      instance.el.classList.remove(...HTML_OUTPUT_CLASSES);
       copy.replaceWith(instance.root);
       where.adopted = true;
+      where.link?.rebind(model); // anywidget dropped the listeners with the view
       restoreWhenShown(instance, saved);
       return;
     }
@@ -969,11 +1020,14 @@ function render({ model, el }) {
       selection: instance.selection };
     el.append(instance.root);
     instance.el = el;
+    place(instance).link?.rebind(model); // listen through this view's model from now on
     // The host puts the new view into the page after render(): restore the reader's scroll
     // and selection once it is there.
     restoreWhenShown(instance, saved);
   } else {
-    instance = build({ model, el });
+    const link = durableModel(model);
+    instance = build({ model: link, el });
+    place(instance).link = link;
     live.add(instance);
     restoreWhenShown(instance, { scrollTop: 0, following: true, selection: null });
   }
@@ -998,7 +1052,7 @@ function render({ model, el }) {
     current.body.removeEventListener("scroll", remember);
     if (current.owner !== owner) return; // a newer view has taken this DOM over
     if (key) {
-      park(current, key, live);
+      park(current, model, key, live);
     } else {
       current.teardown();
       live.delete(current);
