@@ -42,6 +42,22 @@ ENDED_EARLY = "ended before the response completed"
 
 
 @pytest.mark.parametrize("api", ["responses", "chat", "completions"])
+
+def chat_to_the_end(make_client):
+    """Stream a Chat request with an async client in its own loop; the ended widget."""
+
+    async def main():
+        client = make_client()
+        try:
+            w = nbstream.chat(client, model="m", messages=MESSAGES)
+            await finished(w)
+            return w
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
 def test_body_ending_before_the_response_completed_is_an_error(api, sse_server, client):
     """No ``response.completed`` (Responses) / no ``finish_reason`` (Chat, Completions), yet
     the body ended cleanly: ``error``, saying so, the partial text kept."""
@@ -124,16 +140,7 @@ def test_json_answer_instead_of_a_stream_is_an_error(api, sse_server, client):
 def test_json_answer_instead_of_a_stream_async(sse_server, make_async_client):
     sse_server.enqueue(_json_script(WHOLE_ANSWERS["chat"]))
 
-    async def main():
-        client = make_async_client()
-        try:
-            w = nbstream.chat(client, model="m", messages=MESSAGES)
-            await finished(w)
-            return w
-        finally:
-            await client.close()
-
-    w = asyncio.run(main())
+    w = chat_to_the_end(make_async_client)
     assert (w.status, w.text) == ("error", "Whole answer")
     assert "not an event stream" in w.error
 
@@ -239,17 +246,8 @@ def test_refused_connection_says_it_could_not_connect():
 
 
 def test_refused_connection_async():
-    async def main():
-        client = openai.AsyncOpenAI(base_url=_refusing_base_url(), api_key="k-1234",
-                                    max_retries=0)
-        try:
-            w = nbstream.chat(client, model="m", messages=MESSAGES)
-            await finished(w)
-            return w
-        finally:
-            await client.close()
-
-    w = asyncio.run(main())
+    w = chat_to_the_end(lambda: openai.AsyncOpenAI(base_url=_refusing_base_url(),
+                                                    api_key="k-1234", max_retries=0))
     assert w.status == "error"
     assert "could not connect" in w.error and "mid-stream" not in w.error, w.error
 
