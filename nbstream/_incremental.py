@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ._heal import heal
-from ._markdown import OPEN_FENCE_KEY, make_markdown, open_fence_cache
+from ._markdown import OPEN_FENCE_KEY, block_parser, make_markdown, open_fence_cache
 from ._text import append_in_place
 
 _MATH_OPENER = re.compile(r" {0,3}(\$\$|\\\[)")
@@ -136,46 +136,54 @@ class IncrementalRenderer:
         tail = self._text[self._offset :]
         env = self._env()
         tokens = self._md.parse(heal(tail), env)
-        if len(_block_starts(tokens)) >= 2 and self._commit_final_blocks(tail, result):
-            tail = self._text[self._offset :]
-            env = self._env()
-            tokens = self._md.parse(heal(tail), env)
+        starts = _block_starts(tokens)
+        line = self._final_lines(tail) if len(starts) >= 2 else 0
+        if line:
+            cut = _line_offset(tail, line)
+            # The healed parse agrees with the raw one up to a block starting on that line.
+            first_open = next((i for i in starts if tokens[i].map[0] == line), None)  # type: ignore[index]
+            self._commit(tail[:cut], None if first_open is None else tokens[:first_open], result)
+            self._offset += cut
+            if first_open is None:
+                env = self._env()
+                tokens = self._md.parse(heal(tail[cut:]), env)
+            else:
+                tokens = tokens[first_open:]
         env[OPEN_FENCE_KEY] = self._fences
         self.tail_html = self._render(tokens, env)
         result.tail = self.tail_html
         return result
 
-    def _commit_final_blocks(self, tail: str, result: RenderUpdate) -> bool:
-        """Commit every block of the tail's complete lines that no later text can change:
-        those another block follows, and the last one too when it is closed (a heading, a
-        rule, a closed fence; a paragraph, quote or table after a blank line)."""
+    def _final_lines(self, tail: str) -> int:
+        """How many of the tail's first lines hold only blocks no later text can change: those
+        another block follows on a complete line, and the last complete one too when it is
+        closed (a heading, a rule, a closed fence; a paragraph, quote or table after a blank
+        line). Decided on the raw complete lines, parsed for their blocks only."""
         complete = tail[: tail.rfind("\n") + 1]
         if not complete:
-            return False
-        tokens = self._md.parse(complete, self._env())
+            return 0
+        tokens = block_parser().parse(complete, self._env())
         starts = _block_starts(tokens)
         if not starts:
-            return False
+            return 0
         # A paragraph or heading that opens a math block ("$$", "\\[") becomes math when the
         # block closes, taking the blocks after it along: nothing from there on is final yet.
         opener = next((i for i in starts if _opens_math(complete, tokens[i])), None)
         if opener is None and len(complete) < len(tail) and _closed(complete, tokens[starts[-1]]):
-            cut, last = len(complete), len(tokens)
-        else:
-            last = starts[-1] if opener is None else opener
-            if last == starts[0]:
-                return False
-            cut = _line_offset(complete, tokens[last].map[0])  # type: ignore[index]
-        self._commit(tail[:cut], tokens[:last], result)
-        self._offset += cut
-        return True
+            return complete.count("\n")
+        last = starts[-1] if opener is None else opener
+        return 0 if last == starts[0] else tokens[last].map[0]  # type: ignore[index]
 
     def _env(self) -> dict[str, Any]:
         return {"references": dict(self._references)}
 
-    def _commit(self, source: str, tokens: list[Token], result: RenderUpdate) -> None:
+    def _commit(self, source: str, tokens: list[Token] | None, result: RenderUpdate) -> None:
+        """Append the blocks of ``source`` (their tokens when already parsed)."""
         env = self._env()
-        self._md.block.parse(source, self._md, env, [])
+        if tokens is None:
+            tokens = self._md.parse(source, env)
+        else:
+            self._md.block.parse(source, self._md, env, [])  # its reference definitions
         html = self._render(tokens, env)
         self._references = env.get("references", {})
         self.blocks.append(html)

@@ -171,6 +171,15 @@ def make_markdown() -> MarkdownIt:
 
 
 _SHARED = make_markdown()
+_BLOCKS = make_markdown()
+_BLOCKS.core.ruler.disable(["inline", "github-tasklists", "linkify", "replacements",
+                            "smartquotes", "text_join"], ignoreInvalid=True)
+
+
+def block_parser() -> MarkdownIt:
+    """A parser sharing nbstream's configuration that stops at block structure (no inline
+    parsing): enough to tell where blocks start, at about half the cost."""
+    return _BLOCKS
 
 
 def render(text: str) -> str:
