@@ -41,8 +41,6 @@ ENDED_EARLY = "ended before the response completed"
 # ---- a body that ends cleanly before the response completed ------------------------------
 
 
-@pytest.mark.parametrize("api", ["responses", "chat", "completions"])
-
 def chat_to_the_end(make_client):
     """Stream a Chat request with an async client in its own loop; the ended widget."""
 
@@ -58,6 +56,7 @@ def chat_to_the_end(make_client):
     return asyncio.run(main())
 
 
+@pytest.mark.parametrize("api", ["responses", "chat", "completions"])
 def test_body_ending_before_the_response_completed_is_an_error(api, sse_server, client):
     """No ``response.completed`` (Responses) / no ``finish_reason`` (Chat, Completions), yet
     the body ended cleanly: ``error``, saying so, the partial text kept."""
