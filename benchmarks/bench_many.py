@@ -71,10 +71,10 @@ display(*_nbs_ws)
 WAIT = """
 import json
 for _w in _nbs_ws:
-    _w.wait(300)
+    {wait}
 _nbs_all_done = time.monotonic() - _nbs_t0
 _nbs_cpu = time.process_time() - _nbs_cpu0
-time.sleep({settle})  # what is left a while after the end
+{pause}  # what is left a while after the end
 _nbs_stop.set()
 print(json.dumps({{
     "all_done_s": _nbs_all_done, "cpu_s": _nbs_cpu,
@@ -112,7 +112,10 @@ def run_once(n: int, kind: str) -> dict[str, Any]:
                                timeout=300)
             if start.status != "ok":
                 raise AssertionError(start.error)
-            out = ks.run(WAIT.format(settle=SETTLE_S), timeout=600)
+            wait = "await _w" if kind == "async" else "_w.wait(300)"  # never block the loop
+            pause = (f"await __import__('asyncio').sleep({SETTLE_S})" if kind == "async"
+                     else f"time.sleep({SETTLE_S})")
+            out = ks.run(WAIT.format(wait=wait, pause=pause), timeout=600)
             state = json.loads(out.strip().splitlines()[-1])
             counted = [r for r in ks.messages
                        if r.t >= start.t_sent and r.msg_type not in NOT_COUNTED]
