@@ -26,6 +26,7 @@ for _p in (_HERE, _HERE.parent):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
+from test_frontend import STATE_CELL, slow_cell  # noqa: E402
 from test_jupyterlab import BODY, JS_HTML_TEXT, ROOT, wait_status  # noqa: E402
 
 from nbstream._widget import static_html  # noqa: E402
@@ -33,40 +34,12 @@ from nbstream._widget import static_html  # noqa: E402
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-END = "Final words of the saved answer."
-
-# A paced markdown stream: `n` tokens `delay` s apart, a heading every 40, a paragraph every 10.
-STREAM_CELL = """
-import time
-import nbstream
-
-def tokens(n):
-    for i in range(n):
-        if i % 40 == 0:
-            yield f"\\n\\n## Part {{i // 40}}\\n\\n"
-        elif i % 10 == 0:
-            yield "\\n\\n"
-        yield f"w{{i}} "
-    yield "\\n\\n{end}"
-
-def slow(n={n}, delay={delay}):
-    for token in tokens(n):
-        time.sleep(delay)
-        yield token
-
-w = nbstream.stream(slow())
-w
-"""
-
-STATE_CELL = """
-import json
-w.wait(timeout=60)
-print(json.dumps({"status": w.status, "text": w.text, "html": w.html}))
-"""
+END = "Final words of the slow answer."  # the last words of test_frontend's paced stream
 
 
 def stream_cell(n: int, delay: float) -> str:
-    return STREAM_CELL.format(n=n, delay=delay, end=END)
+    """A paced markdown stream ending with ``END`` (test_frontend's)."""
+    return slow_cell(n=n, delay=delay)
 
 
 # Tag the live widget's root and its first committed block, and select the block's text
