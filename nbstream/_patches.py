@@ -172,6 +172,12 @@ class PatchBuilder:
             op["check"] = integrity(old)
         sent.tail = tail
 
+    def release(self) -> None:
+        """The stream has ended: drop each part's renderer (its parser, caches and copy of
+        the text). What the page was sent stays in the final snapshot."""
+        for sent in self._sent.values():
+            sent.renderer = None
+
     def html_of(self, part_id: int) -> str:
         """The HTML the front-end shows for a markdown part (blocks then tail)."""
         sent = self._sent.get(part_id)

@@ -453,6 +453,7 @@ class Controller:
                 self.status = "done"
         try:
             self._flush(final=True)
+            self._builder.release()  # a finished widget keeps its text, HTML and snapshot
         except Exception as exc:  # the page could not be told: the stream ends all the same
             self._broken(exc)
             with self._lock:
