@@ -164,9 +164,21 @@ class StreamWidget(anywidget.AnyWidget):
         status = html_lib.escape(self._controller.status, quote=True)
         static = (
             f'<div class="nbstream-static" data-nbstream-key="{key}" data-status="{status}">'
-            f"{static_html(self.html)}</div>"
+            f"{static_html(self.html)}{self._static_note()}</div>"
         )
         return {"text/html": static, "text/plain": repr(self)}, {}
+
+    def _static_note(self) -> str:
+        """For an answer that did not complete, what ended it (the partial text stays above
+        it): a saved notebook must not pass a cut answer off as a whole one."""
+        status, error = self._controller.status, self._controller.error
+        if status == "error":
+            text = f"Error: {error}" if error else "Error"
+        elif status == "stopped":
+            text = "Stopped before the answer was complete."
+        else:
+            return ""
+        return f'<p class="nbstream-static-note" role="note"><em>{html_lib.escape(text)}</em></p>'
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -106,7 +106,8 @@ def check_traffic(kernel: KernelSession, cid: str, html: str, per_msg_allowance:
     displays = [m for m in kernel.messages if static(m)]
     assert len(displays) == 1, "expected one static rendering of the final answer"
     assert WIDGET_VIEW not in displays[0].content["data"], sorted(displays[0].content["data"])
-    assert displays[0].content["data"]["text/html"].endswith(f"{static_html(html)}</div>")
+    copy = displays[0].content["data"]["text/html"]
+    assert static_html(html) in copy and copy.endswith("</div>"), copy[-300:]
     display_bytes = len(json.dumps(displays[0].content, ensure_ascii=False).encode())
     total = sum(u.payload_bytes() for u in updates) + display_bytes
     budget = 2 * len(html) + SNAPSHOT_ALLOWANCE + per_msg_allowance * len(updates)

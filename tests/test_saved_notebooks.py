@@ -10,6 +10,7 @@ answer) is in ``tests/browser/test_saved.py``.
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import os
 import re
@@ -123,3 +124,52 @@ def test_every_shape_saves_the_answer_as_static_html(
     assert copies >= len(shown_in), "the answer is not in the exported HTML"
     views = re.findall(r'<script type="application/vnd\.jupyter\.widget-view\+json">', body)
     assert views == [], f"the export renders {len(views)} widget view(s) instead of the answer"
+
+
+FAILING = """
+def failing():
+    yield "Half of <b>an</b> answer "
+    raise ConnectionResetError("the server went away")
+
+w = nbstream.stream(failing())
+w.wait(timeout=30)
+w
+"""
+
+ENDLESS = """
+import threading, time
+first_piece_taken = threading.Event()
+
+def endless():
+    yield "Half of an answer "
+    first_piece_taken.set()
+    while True:
+        time.sleep(0.01)
+        yield "more "
+
+w = nbstream.stream(endless())
+first_piece_taken.wait(timeout=30)
+w.stop()
+w.wait(timeout=30)
+w
+"""
+
+
+@pytest.mark.parametrize(("cells", "status", "note"), [
+    ([FAILING], "error", "Error: ConnectionResetError: the server went away"),
+    ([ENDLESS], "stopped", "Stopped before the answer was complete."),
+])
+def test_a_cut_answer_is_saved_with_what_ended_it(
+    cells: list[str], status: str, note: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A saved notebook never passes a cut answer off as a whole one: the static copy keeps
+    the partial text and says what ended it (the error message, escaped)."""
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)
+    nb = _run([*cells, STATE], tmp_path)
+    state = json.loads(nb.cells[-1].outputs[-1]["text"].strip().splitlines()[-1])
+    assert state["status"] == status, state
+    [static] = [o["data"]["text/html"] for o in nb.cells[1].outputs if "data" in o]
+    assert f'data-status="{status}">{static_html(state["html"])}' in static, static[-400:]
+    assert html_lib.escape(note) in static, static[-400:]
+    assert "<b>" not in static

@@ -101,9 +101,18 @@ JS_BOX = f"""() => {{
   return {{ left: b.left, width: b.width }};
 }}"""
 
+# Save; whether the model is still dirty. A save that throws (Notebook 7's shared model has
+# been seen to fail once, "reading 'schema'") is tried again, up to three times.
 JS_SAVE = """async () => {
   const w = window.jupyterapp.shell.currentWidget;
-  await w.context.save();
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await w.context.save();
+      if (!w.context.model.dirty) return false;
+    } catch (error) {
+      console.warn('save failed, trying again', error);
+    }
+  }
   return w.context.model.dirty;
 }"""
 
