@@ -64,7 +64,7 @@ def _closed(source: str, token: Token) -> bool:
     """Whether the last block of ``source`` (complete lines) can take no more lines."""
     if token.type in _ALWAYS_CLOSED:
         return True
-    ends_blank = source.endswith("\n\n") or not source.rsplit("\n", 2)[-2].strip()
+    ends_blank = not source.rsplit("\n", 2)[-2].strip()  # the last complete line is blank
     if token.type in _CLOSED_BY_BLANK:
         return ends_blank
     if token.type == "fence" and token.map and token.map[1] - token.map[0] >= 2:

@@ -67,7 +67,12 @@ def integrity(text: str) -> list[int]:
     """``[length in UTF-16 units, Adler-32 of the UTF-16LE bytes]``: what a page checks its
     copy of ``text`` against before it splices into it (``js/src/widget.js``)."""
     data = text.encode("utf-16-le", "surrogatepass")
-    return [len(data) // 2, zlib.adler32(data) & 0xFFFFFFFF]
+    return [len(data) // 2, zlib.adler32(data)]
+
+
+def _units(old: str, n: int, check: list[int] | None) -> int:
+    """``old[:n]`` in UTF-16 units; all of ``old`` is the length its ``check`` already has."""
+    return check[0] if check is not None and n == len(old) else utf16_units(old[:n])
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -121,9 +126,10 @@ class PatchBuilder:
         old = sent.text
         text = part.new_text if replaced else old + part.new_text
         keep = _common_prefix(old, text) if replaced else len(old)
-        op.update(keep=utf16_units(old[:keep]), text=text[keep:])
-        if keep:
-            op["check"] = integrity(old)
+        check = integrity(old) if keep else None
+        op.update(keep=_units(old, keep, check), text=text[keep:])
+        if check is not None:
+            op["check"] = check
         sent.text = text
 
     def _markdown(self, part: PartView, replaced: bool, sent: _Sent, op: dict[str, Any],
@@ -154,22 +160,21 @@ class PatchBuilder:
                 appended, tail = [whole], ""
         sent.blocks.extend(appended)
         old = sent.tail
-        spliced = False
-        if appended:
-            # The first new block is usually the old tail, grown: the page rebuilds it from
-            # the tail it has (``from_tail`` units of it) plus the rest.
-            reuse = 0 if op.get("reset") else _common_prefix(old, appended[0])
-            if reuse:
-                op["from_tail"] = utf16_units(old[:reuse])
-                appended = [appended[0][reuse:], *appended[1:]]
-                spliced = True
-            op["append"] = appended
+        # The first new block is usually the old tail, grown: the page rebuilds it from the
+        # tail it has (``from_tail`` units of it) plus the rest.
+        reuse = _common_prefix(old, appended[0]) if appended and not op.get("reset") else 0
         keep = _common_prefix(old, tail)
-        if keep != len(old) or len(tail) != keep or op.get("reset"):
-            op.update(keep=utf16_units(old[:keep]), tail=tail[keep:])
-            spliced = spliced or keep > 0
-        if spliced:
-            op["check"] = integrity(old)
+        tail_changed = keep != len(old) or len(tail) != keep or op.get("reset")
+        check = integrity(old) if reuse or (tail_changed and keep) else None
+        if appended:
+            if reuse:
+                op["from_tail"] = _units(old, reuse, check)
+                appended = [appended[0][reuse:], *appended[1:]]
+            op["append"] = appended
+        if tail_changed:
+            op.update(keep=_units(old, keep, check), tail=tail[keep:])
+        if check is not None:
+            op["check"] = check
         sent.tail = tail
 
     def release(self) -> None:
