@@ -925,6 +925,15 @@ function place(instance) {
 }
 
 /**
+ * What the reader had of an instance last time it was in the page: scroll and selection.
+ * @param {Instance} instance
+ */
+function readerState(instance) {
+  return { scrollTop: instance.scrollTop, following: instance.following(),
+    selection: instance.selection };
+}
+
+/**
  * Once `instance.root` is in the page again, put the reader's scroll and selection back.
  * @param {Instance} instance
  * @param {{scrollTop: number, following: boolean, selection: Instance["selection"]}} saved
@@ -944,6 +953,18 @@ function restoreWhenShown(instance, { scrollTop, following, selection }) {
 }
 
 /**
+ * End an instance: unwire it and forget it.
+ * @param {Instance} instance
+ * @param {string} key
+ * @param {Set<Instance>} live the instances of its widget
+ */
+function retire(instance, key, live) {
+  instance.teardown();
+  live.delete(instance);
+  if (!live.size && LIVE.get(key) === live) LIVE.delete(key);
+}
+
+/**
  * A view the host removed. At the end of a stream the kernel replaces every display of the
  * widget by a static copy (`<div class="nbstream-static" data-nbstream-key=...>`), so the saved
  * notebook never holds a widget view whose model is gone; the host then disposes this view and
@@ -958,14 +979,8 @@ function restoreWhenShown(instance, { scrollTop, following, selection }) {
 function park(instance, model, key, live) {
   const owner = {};
   instance.owner = owner;
-  const saved = { scrollTop: instance.scrollTop, following: instance.following(),
-    selection: instance.selection };
+  const saved = readerState(instance);
   const where = place(instance);
-  const end = () => {
-    instance.teardown();
-    live.delete(instance);
-    if (!live.size && LIVE.get(key) === live) LIVE.delete(key);
-  };
   let frames = 0;
   const look = () => {
     if (instance.owner !== owner) return; // a new view has taken this DOM over
@@ -983,7 +998,7 @@ function park(instance, model, key, live) {
       return;
     }
     if (frames++ < PARK_FRAMES) nextFrame(look);
-    else end();
+    else retire(instance, key, live);
   };
   // The host renders the copy right after it removes this view (the same task, in JupyterLab).
   queueMicrotask(look);
@@ -1007,7 +1022,7 @@ function render({ model, el }) {
   // cleared or run again) are over.
   for (const old of live) {
     if (PLACE.get(old)?.adopted && !old.root.isConnected) {
-      old.teardown();
+      old.teardown(); // (`live` stays registered: this view joins it below)
       live.delete(old);
     }
   }
@@ -1016,8 +1031,7 @@ function render({ model, el }) {
     ? [...live].find((old) => !old.el.parentNode && !old.root.isConnected)
     : undefined;
   if (instance) {
-    const saved = { scrollTop: instance.scrollTop, following: instance.following(),
-      selection: instance.selection };
+    const saved = readerState(instance);
     el.append(instance.root);
     instance.el = el;
     place(instance).link?.rebind(model); // listen through this view's model from now on
@@ -1051,13 +1065,8 @@ function render({ model, el }) {
     document.removeEventListener("selectionchange", remember);
     current.body.removeEventListener("scroll", remember);
     if (current.owner !== owner) return; // a newer view has taken this DOM over
-    if (key) {
-      park(current, model, key, live);
-    } else {
-      current.teardown();
-      live.delete(current);
-      if (!live.size) LIVE.delete(key);
-    }
+    if (key) park(current, model, key, live);
+    else retire(current, key, live);
   };
 }
 
