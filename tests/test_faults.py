@@ -24,6 +24,7 @@ from test_loopback import (
     partial_script,
     responses_events,
     safety_release,
+    stream_to_the_end,
 )
 
 import nbstream
@@ -39,21 +40,6 @@ ENDED_EARLY = "ended before the response completed"
 
 
 # ---- a body that ends cleanly before the response completed ------------------------------
-
-
-def chat_to_the_end(make_client):
-    """Stream a Chat request with an async client in its own loop; the ended widget."""
-
-    async def main():
-        client = make_client()
-        try:
-            w = nbstream.chat(client, model="m", messages=MESSAGES)
-            await finished(w)
-            return w
-        finally:
-            await client.close()
-
-    return asyncio.run(main())
 
 
 @pytest.mark.parametrize("api", ["responses", "chat", "completions"])
@@ -139,7 +125,7 @@ def test_json_answer_instead_of_a_stream_is_an_error(api, sse_server, client):
 def test_json_answer_instead_of_a_stream_async(sse_server, make_async_client):
     sse_server.enqueue(_json_script(WHOLE_ANSWERS["chat"]))
 
-    w = chat_to_the_end(make_async_client)
+    w = stream_to_the_end(make_async_client)
     assert (w.status, w.text) == ("error", "Whole answer")
     assert "not an event stream" in w.error
 
@@ -245,7 +231,7 @@ def test_refused_connection_says_it_could_not_connect():
 
 
 def test_refused_connection_async():
-    w = chat_to_the_end(lambda: openai.AsyncOpenAI(base_url=_refusing_base_url(),
+    w = stream_to_the_end(lambda: openai.AsyncOpenAI(base_url=_refusing_base_url(),
                                                     api_key="k-1234", max_retries=0))
     assert w.status == "error"
     assert "could not connect" in w.error and "mid-stream" not in w.error, w.error

@@ -206,6 +206,25 @@ async def finished(w, timeout: float = 10.0):
     return await asyncio.wait_for(until(), timeout)
 
 
+def stream_to_the_end(make_client, start=None):
+    """Start a stream with an async client (Chat unless ``start`` says otherwise) in a loop of
+    its own, await its end, close the client; the ended widget."""
+
+    async def main():
+        client = make_client()
+        try:
+            if start is None:
+                w = nbstream.chat(client, model="m", messages=MESSAGES)
+            else:
+                w = start(client)
+            await finished(w)
+            return w
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
 async def async_wait_until(predicate, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -440,16 +459,7 @@ def test_http_error_before_the_stream_async(sse_server, make_async_client, error
     status, message, must_contain, type_, code, cls_name = error
     sse_server.enqueue(Script.http_error(status, message, type_=type_, code=code))
 
-    async def main():
-        client = make_async_client()
-        try:
-            w = nbstream.chat(client, model="m", messages=MESSAGES)
-            await finished(w)
-            return w
-        finally:
-            await client.close()
-
-    assert_http_error(asyncio.run(main()), status, must_contain, cls_name)
+    assert_http_error(stream_to_the_end(make_async_client), status, must_contain, cls_name)
 
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
@@ -466,16 +476,8 @@ def test_connection_reset_mid_stream_sync(api, sse_server, client):
 def test_connection_reset_mid_stream_async(sse_server, make_async_client):
     sse_server.enqueue(partial_script("responses", ["Par", "tial ", "ans"]).then_reset())
 
-    async def main():
-        client = make_async_client()
-        try:
-            w = nbstream.responses(client, model="m", input="hi")
-            await finished(w)
-            return w
-        finally:
-            await client.close()
-
-    w = asyncio.run(main())
+    w = stream_to_the_end(
+        make_async_client, lambda client: nbstream.responses(client, model="m", input="hi"))
     assert (w.status, w.text) == ("error", "Partial ans")
     assert w.error
 

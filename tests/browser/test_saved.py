@@ -26,8 +26,8 @@ for _p in (_HERE, _HERE.parent):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from test_frontend import STATE_CELL, slow_cell  # noqa: E402
-from test_jupyterlab import BODY, JS_HTML_TEXT, ROOT, wait_status  # noqa: E402
+from test_frontend import STATE_CELL, html_text, kernel_state, slow_cell  # noqa: E402
+from test_jupyterlab import BODY, ROOT, wait_status  # noqa: E402
 
 from nbstream._widget import static_html  # noqa: E402
 
@@ -115,18 +115,6 @@ JS_SAVE = """async () => {
   }
   return w.context.model.dirty;
 }"""
-
-
-def html_text(page: Any, html: str) -> str:
-    text: str = page.evaluate(JS_HTML_TEXT, html)
-    return text
-
-
-def kernel_state(driver: Any, index: int) -> dict[str, Any]:
-    out = driver.run_cell(index)
-    assert not out["errors"], out
-    state: dict[str, Any] = json.loads(out["text"].strip().splitlines()[-1])
-    return state
 
 
 def assert_static_only(outputs: list[dict[str, Any]], html: str, where: str) -> None:
