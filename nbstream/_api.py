@@ -195,12 +195,28 @@ def _request(api: str, client: Any, kwargs: dict[str, Any]) -> StreamWidget:
     is_async = isinstance(client, openai.AsyncOpenAI)
     secrets = client_secrets(client)  # never shown: scrubbed from whatever the server echoes
     if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
+        _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
         return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
     return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
                         secrets=secrets)
+
+
+def _know_the_platform(client: Any) -> None:
+    """An async client's first requests each look up the platform (for its headers) on the
+    event loop's default executor: a hundred streams started at once leave that executor's
+    six threads in the kernel for good. Looked up here once (the SDK caches the answer),
+    those requests start no thread at all."""
+    if getattr(client, "_platform", False) is not None:
+        return  # known already, or an SDK without this attribute
+    try:
+        from openai._base_client import get_platform
+
+        client._platform = get_platform()
+    except Exception:  # an SDK that does it differently: it looks the platform up itself
+        return
 
 
 def responses(client: Any, /, **create_kwargs: Any) -> StreamWidget:

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ._heal import heal
-from ._markdown import OPEN_FENCE_KEY, block_parser, make_markdown, open_fence_cache
+from ._markdown import OPEN_FENCE_KEY, block_parser, open_fence_cache, shared_markdown
 from ._text import append_in_place
 
 _MATH_OPENER = re.compile(r" {0,3}(\$\$|\\\[)")
@@ -89,9 +89,12 @@ class IncrementalRenderer:
     """
 
     def __init__(self, md: MarkdownIt | None = None) -> None:
-        self._md = md or make_markdown()
+        self._own_md = md  # None: the thread's shared parser (see shared_markdown)
         self._fences = open_fence_cache()
         self._reset_state()
+
+    def _markdown(self) -> MarkdownIt:
+        return self._own_md or shared_markdown()
 
     def _reset_state(self) -> None:
         self._text = ""
@@ -135,7 +138,7 @@ class IncrementalRenderer:
         self._reset_pending = False
         tail = self._text[self._offset :]
         env = self._env()
-        tokens = self._md.parse(heal(tail), env)
+        tokens = self._markdown().parse(heal(tail), env)
         starts = _block_starts(tokens)
         line = self._final_lines(tail) if len(starts) >= 2 else 0
         if line:
@@ -146,7 +149,7 @@ class IncrementalRenderer:
             self._offset += cut
             if first_open is None:
                 env = self._env()
-                tokens = self._md.parse(heal(tail[cut:]), env)
+                tokens = self._markdown().parse(heal(tail[cut:]), env)
             else:
                 tokens = tokens[first_open:]
         env[OPEN_FENCE_KEY] = self._fences
@@ -181,16 +184,18 @@ class IncrementalRenderer:
         """Append the blocks of ``source`` (their tokens when already parsed)."""
         env = self._env()
         if tokens is None:
-            tokens = self._md.parse(source, env)
+            tokens = self._markdown().parse(source, env)
         else:
-            self._md.block.parse(source, self._md, env, [])  # its reference definitions
+            md = self._markdown()
+            md.block.parse(source, md, env, [])  # its reference definitions
         html = self._render(tokens, env)
         self._references = env.get("references", {})
         self.blocks.append(html)
         result.appended.append(html)
 
     def _render(self, tokens: list[Token], env: dict[str, Any]) -> str:
-        return self._md.renderer.render(tokens, self._md.options, env)
+        md = self._markdown()
+        return md.renderer.render(tokens, md.options, env)
 
     def settle(self) -> RenderUpdate:
         """The end of the stream: the open tail rendered as it is (no healing, one parse),
@@ -199,7 +204,7 @@ class IncrementalRenderer:
         result = RenderUpdate(reset=self._reset_pending)
         self._reset_pending = False
         env = self._env()
-        tokens = self._md.parse(self._text[self._offset :], env)
+        tokens = self._markdown().parse(self._text[self._offset :], env)
         self.tail_html = result.tail = self._render(tokens, env)
         self.has_references = bool(env.get("references"))
         return result
@@ -208,7 +213,7 @@ class IncrementalRenderer:
     def raw_tail_html(self) -> str:
         """The open tail rendered without healing."""
         env = self._env()
-        return self._render(self._md.parse(self._text[self._offset :], env), env)
+        return self._render(self._markdown().parse(self._text[self._offset :], env), env)
 
     @property
     def html(self) -> str:
@@ -217,4 +222,4 @@ class IncrementalRenderer:
 
     def finish(self) -> str:
         """The whole text rendered once more; settles reference-style link definitions."""
-        return self._md.render(self._text)
+        return self._markdown().render(self._text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
@@ -170,7 +171,7 @@ def make_markdown() -> MarkdownIt:
     return md
 
 
-_SHARED = make_markdown()
+_PER_THREAD = threading.local()
 _BLOCKS = make_markdown()
 _BLOCKS.core.ruler.disable(["inline", "github-tasklists", "linkify", "replacements",
                             "smartquotes", "text_join"], ignoreInvalid=True)
@@ -182,9 +183,21 @@ def block_parser() -> MarkdownIt:
     return _BLOCKS
 
 
+def shared_markdown() -> MarkdownIt:
+    """The parser with nbstream's configuration that every renderer on this thread shares.
+
+    One per thread, not one per process: linkify-it keeps the state of its last match on its
+    instance, so one instance must not parse on two threads at once. All live streams render
+    on the runtime's clock thread, so they share one parser (and one highlighter cache)."""
+    md: MarkdownIt | None = getattr(_PER_THREAD, "md", None)
+    if md is None:
+        md = _PER_THREAD.md = make_markdown()
+    return md
+
+
 def render(text: str) -> str:
     """Render ``text`` to HTML with nbstream's configuration (the final, whole-text render)."""
-    return _SHARED.render(text)
+    return shared_markdown().render(text)
 
 
 _DARK_HOSTS = ':is(body[data-jp-theme-light="false"],body.vscode-dark,body.vscode-high-contrast)'

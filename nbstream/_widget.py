@@ -47,6 +47,7 @@ import traitlets
 from ._connection import ConnectionTracker
 from ._markdown import highlight_css
 from ._runner import Controller
+from ._runtime import runtime
 
 COMPRESS_FROM = 2048
 """Patches whose parts serialise to this many bytes or more are sent deflated."""
@@ -98,11 +99,14 @@ class StreamWidget(anywidget.AnyWidget):
     _snapshot = traitlets.Bytes(b"", read_only=True).tag(sync=True)
     _key = traitlets.Unicode(read_only=True).tag(sync=True)
 
+    @traitlets.default("_key")
+    def _new_key(self) -> str:  # in the comm's opening state: no update message of its own
+        return uuid.uuid4().hex
+
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
                  connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.set_trait("_key", uuid.uuid4().hex)
         self._status_lock = threading.Lock()
         # Displays showing the live view, and the static copy once the stream has ended: both
         # under one lock, so a display is either updated at the end or shown static.
@@ -118,7 +122,7 @@ class StreamWidget(anywidget.AnyWidget):
         self._controller = Controller(
             opener,
             self._send_patch,
-            lambda status: self._as_origin(self._sync_status, status),
+            self._sync_status,
             connection,
             secrets,  # the client's secret values: scrubbed from everything shown
         )
@@ -127,13 +131,17 @@ class StreamWidget(anywidget.AnyWidget):
 
     # --- kernel <-> page -------------------------------------------------------------
 
-    def _send_patch(self, message: dict[str, Any]) -> None:
+    def _send_patch(self, message: dict[str, Any]) -> int:
+        """Send one message of the stream's to the page; returns how many IOPub messages
+        that took (the runtime counts them against the kernel's budget)."""
         if message.get("type") == "snapshot" and message.get("final"):
-            # The final state, deflated, for views that join later and for saved widget state.
+            # The final state, deflated, for views that join later and for saved widget state,
+            # in one update message with the final status.
             packed = json.dumps(message["snapshot"], separators=(",", ":")).encode()
-            self._as_origin(self.set_trait, "_snapshot", zlib.compress(packed, 6))
-            self._update_displays()
-            return
+            self._sync_status()
+            self.set_trait("_snapshot", zlib.compress(packed, 6))
+            self._as_origin(self.send_state, ["status", "_snapshot"])
+            return 1 + self._update_displays()
         parts = message.get("parts")
         if parts is not None:
             packed = json.dumps(parts, separators=(",", ":")).encode()
@@ -141,8 +149,17 @@ class StreamWidget(anywidget.AnyWidget):
                 # Rendered HTML compresses ~5x: large patches travel as a deflated buffer.
                 message = {**message, "parts": None, "z": 1}
                 self._as_origin(self.send, message, [zlib.compress(packed, 1)])
-                return
+                return 1
         self._as_origin(self.send, message)
+        return 1
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        """``status`` and ``_snapshot`` reach the page in one message at the end (and the
+        live status with every patch): a change of either sends nothing by itself, so a
+        hundred streams starting do not cost a hundred messages."""
+        if key in ("status", "_snapshot"):
+            return False
+        return bool(super()._should_send_property(key, value))
 
     def _as_origin(self, publish: Callable[..., Any], *args: Any) -> Any:
         """Run a comm publish as the cell that made the widget (see ``__init__``)."""
@@ -184,6 +201,7 @@ class StreamWidget(anywidget.AnyWidget):
         from IPython.display import display
 
         live = self._bundle()
+        runtime().charge(1)  # a display is an IOPub message of nbstream's too
         with self._display_lock:
             if self._static is not None:
                 # Ended already: the static copy, so the output never holds a widget view.
@@ -193,8 +211,9 @@ class StreamWidget(anywidget.AnyWidget):
             if handle is not None:
                 self._displays.append(handle)
 
-    def _update_displays(self) -> None:
-        """Replace every display of this widget by the static copy of the final answer.
+    def _update_displays(self) -> int:
+        """Replace every display of this widget by the static copy of the final answer;
+        returns how many displays were updated.
 
         The same update whether or not a page watches: a watching page keeps its live widget
         (its view moves its DOM into the static copy's place), and the saved output holds the
@@ -204,14 +223,17 @@ class StreamWidget(anywidget.AnyWidget):
             self._static = static
             handles, self._displays = self._displays, []
         if not handles:
-            return
+            return 0
         data, metadata = static
         # In an empty context the display goes out under the request being handled now (a
         # thread otherwise keeps the cell that started it): nbclient records output only for
         # the cell it is executing, and matches the display id across cells.
         contextvars.Context().run(_publish_as_current_request, handles, data, metadata)
+        return len(handles)
 
-    def _sync_status(self, _status: str) -> None:
+    def _sync_status(self, _status: str = "") -> None:
+        """The ``status`` trait takes the stream's status (in Python: see
+        ``_should_send_property`` for the page)."""
         with self._status_lock:
             self.set_trait("status", self._controller.status)
 
@@ -223,6 +245,7 @@ class StreamWidget(anywidget.AnyWidget):
             self._controller.request_snapshot()
         elif kind == "source":
             texts = self._read(lambda doc: {str(p.id): p.text for p in doc.parts_of("text", None)})
+            runtime().charge(1)
             self._as_origin(self.send, {"type": "source", "parts": texts})
 
     # --- the Python view --------------------------------------------------------------

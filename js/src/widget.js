@@ -595,7 +595,13 @@ function build({ model, el }) {
   /** @type {((parts: Record<string, string>) => void)[]} */
   let sourceWaiters = [];
 
-  const status = () => model.get("status") || "pending";
+  // The live status comes with every patch (the trait changes once, at the end, in one
+  // message with the final snapshot: a hundred streams starting cost no message each).
+  let kernelStatus = "";
+  const status = () => {
+    const trait = model.get("status") || "pending";
+    return FINAL.has(trait) || !kernelStatus ? trait : kernelStatus;
+  };
 
   const tick = () => {
     const running = !FINAL.has(status());
@@ -668,14 +674,18 @@ function build({ model, el }) {
     frame = 0;
     const messages = queue;
     queue = [];
+    const before = status();
     for (const msg of messages) {
       if (msg.type === "snapshot") {
         view.applySnapshot(msg.snapshot);
+        kernelStatus = msg.snapshot?.status || kernelStatus;
       } else if (msg.type === "patch") {
         const outcome = view.applyPatch(msg);
         if (outcome === "gap" || outcome === "mismatch") askForSnapshot();
+        kernelStatus = msg.status || kernelStatus;
       }
     }
+    if (status() !== before) showStatus();
     showLabel();
     if (following) view.body.scrollTop = view.body.scrollHeight;
     jump.hidden = following || nearBottom();
