@@ -60,7 +60,8 @@ class Controller:
     def __init__(self, opener: Callable[[], Any], publish: Publish,
                  on_status: Callable[[str], None],
                  tracker: ConnectionTracker | None = None,
-                 secrets: Iterable[str] = (), shared: Runtime | None = None) -> None:
+                 secrets: Iterable[str] = (), shared: Runtime | None = None,
+                 watched: bool = True) -> None:
         self._opener = opener
         self._tracker = tracker
         self._publish_to_page = publish
@@ -82,6 +83,7 @@ class Controller:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Future[Any] | None = None
         self._rest = 1.0 / FRAME_RATE
+        self._watched = watched
         self.last_frame = 0.0
         self.status = "pending"
         self.error: str | None = None
@@ -263,10 +265,23 @@ class Controller:
 
     # --- frames (the runtime's ``Channel``) -------------------------------------------
 
+    def watch(self) -> None:
+        """A page shows the stream (it was displayed): from now on its frames are sent.
+
+        Until then they are not: a comm with no view drops them (a view that joins later asks
+        for a snapshot), and a cell that makes a hundred streams before displaying them would
+        otherwise spend the kernel's budget on messages nobody sees."""
+        with self._lock:
+            news = not self._watched
+            self._watched = True
+        if news:
+            self._runtime.wake()
+
     def request_snapshot(self) -> None:
         """A view asked for the whole state (it joined late or saw a gap)."""
         with self._lock:
             self._snapshot_wanted = True
+            self._watched = True
         self._runtime.add(self)  # an ended stream is served again, for this one message
 
     def due(self, now: float) -> tuple[float, int, bool] | None:
@@ -280,7 +295,7 @@ class Controller:
                 return self._stopped_at + STUCK_SOURCE_GRACE, END_MESSAGES, True  # left behind
             if self._snapshot_wanted:
                 return now, 2, False
-            if self._dirty:
+            if self._dirty and self._watched:
                 return self.last_frame + self._rest, 1, False
             return None
 
@@ -315,13 +330,15 @@ class Controller:
             self._dirty = False
             copy = self._frames.copy(self.document, self.status, self.error, final)
             want_snapshot, self._snapshot_wanted = self._snapshot_wanted, False
+            watched = self._watched
         sent = 0
         patch = self._frames.patch(copy, final)
         if patch is not None:
             html = self._frames.html(copy.views)
             with self._lock:
                 self.html = html
-            sent += self._publish(patch)
+            if watched:  # the end of a stream nobody watches: its final state says it all
+                sent += self._publish(patch)
         if want_snapshot or final:
             with self._lock:
                 metrics = copy.metrics or self.document.metrics()

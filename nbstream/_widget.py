@@ -79,6 +79,13 @@ def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) ->
         handle.update(data, metadata=metadata, raw=True)
 
 
+def _in_a_kernel() -> bool:
+    """Whether this process is a Jupyter kernel (whose comms have views only once shown)."""
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
 def _asset(name: str) -> str:
     """Read a front-end asset from the installed package, or from ``js/src`` in a checkout."""
     packaged = files("nbstream") / "static" / name
@@ -125,6 +132,7 @@ class StreamWidget(anywidget.AnyWidget):
             self._sync_status,
             connection,
             secrets,  # the client's secret values: scrubbed from everything shown
+            watched=not _in_a_kernel(),  # in a kernel: once displayed (see Controller.watch)
         )
         self.on_msg(self._on_message)
         self._controller.start(source_is_async)
@@ -202,6 +210,7 @@ class StreamWidget(anywidget.AnyWidget):
 
         live = self._bundle()
         runtime().charge(1)  # a display is an IOPub message of nbstream's too
+        self._controller.watch()
         with self._display_lock:
             if self._static is not None:
                 # Ended already: the static copy, so the output never holds a widget view.
@@ -343,6 +352,7 @@ class StreamWidget(anywidget.AnyWidget):
         return f"<StreamWidget status={status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        self._controller.watch()  # shown by a front-end that does not call _ipython_display_
         with self._display_lock:
             static = self._static
         return static if static is not None else self._bundle()
