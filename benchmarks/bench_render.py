@@ -25,9 +25,9 @@ import time
 from _common import environment, fmt, markdown_table, median, write_json
 from workload import make_answer, make_chunks, reference_answer, split_chunks
 
+from nbstream._channel import FRAME_RATE, RENDER_SHARE
 from nbstream._incremental import IncrementalRenderer
 from nbstream._markdown import render
-from nbstream._runner import FRAME_RATE, RENDER_SHARE
 
 TOKENS_PER_S = 1000.0
 CHARS_PER_TOKEN = 4.4

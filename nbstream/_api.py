@@ -16,7 +16,7 @@ import pydantic
 
 from ._clean import client_secrets
 from ._connection import ConnectionTracker, tracked_client
-from ._runner import is_async_source
+from ._consume import is_async_source
 from ._widget import StreamWidget
 
 _EXAMPLES = {

@@ -210,7 +210,7 @@ class StreamWidget(anywidget.AnyWidget):
 
         live = self._bundle()
         runtime().charge(1)  # a display is an IOPub message of nbstream's too
-        self._controller.watch()
+        self._controller.channel.watch()
         with self._display_lock:
             if self._static is not None:
                 # Ended already: the static copy, so the output never holds a widget view.
@@ -251,7 +251,7 @@ class StreamWidget(anywidget.AnyWidget):
         if kind == "stop":
             self.stop()
         elif kind == "hello":
-            self._controller.request_snapshot()
+            self._controller.channel.request_snapshot()
         elif kind == "source":
             texts = self._read(lambda doc: {str(p.id): p.text for p in doc.parts_of("text", None)})
             runtime().charge(1)
@@ -261,7 +261,7 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _read(self, getter: Callable[[Any], Any]) -> Any:
         controller = self._controller
-        with controller._lock:
+        with controller.lock:
             return getter(controller.document)
 
     @property
@@ -272,8 +272,8 @@ class StreamWidget(anywidget.AnyWidget):
     @property
     def html(self) -> str:
         """``text`` rendered, exactly as the page shows it once the stream has ended."""
-        with self._controller._lock:
-            return self._controller.html
+        with self._controller.lock:
+            return self._controller.channel.html
 
     @property
     def refusal(self) -> str | None:
@@ -306,7 +306,7 @@ class StreamWidget(anywidget.AnyWidget):
     @property
     def error(self) -> str | None:
         """A readable message when ``status == "error"``."""
-        with self._controller._lock:
+        with self._controller.lock:
             return self._controller.error if self.status == "error" else None
 
     @property
@@ -352,7 +352,7 @@ class StreamWidget(anywidget.AnyWidget):
         return f"<StreamWidget status={status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        self._controller.watch()  # shown by a front-end that does not call _ipython_display_
+        self._controller.channel.watch()  # shown by a front-end without _ipython_display_
         with self._display_lock:
             static = self._static
         return static if static is not None else self._bundle()

@@ -28,7 +28,7 @@ from test_loopback import (
 )
 
 import nbstream
-from nbstream import _runner
+from nbstream import _channel
 
 pytestmark = [
     pytest.mark.timeout(30),
@@ -243,7 +243,7 @@ def test_refused_connection_async():
 def test_stream_end_does_not_wait_out_the_flush_back_off(monkeypatch):
     """After a costly flush the flusher rests ``RENDER_SHARE`` times its cost; the end of the
     stream must cut that rest short (a 10 MB delta waited it out for 20-75 s)."""
-    monkeypatch.setattr(_runner, "RENDER_SHARE", 10_000)  # any rest would be minutes
+    monkeypatch.setattr(_channel, "RENDER_SHARE", 10_000)  # any rest would be minutes
     flushed, release = threading.Event(), threading.Event()
 
     def source():
