@@ -60,8 +60,10 @@ USER_SETTINGS: dict[str, dict[str, Any]] = {
         "checkForUpdates": False,
         "doNotDisturbMode": True,
     },
-    # Every cell attached to the DOM, so locators see every output.
-    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    # Every cell attached to the DOM, so locators see every output; and up to 1,000 outputs
+    # of a cell rendered (by default the first 50, then a "Show more outputs" button; 0, which
+    # the schema calls unlimited, hides them all in JupyterLab 4.6).
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none", "maxNumberOutputs": 1000},
     # The extension manager would try to reach PyPI.
     "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
 }

@@ -1,0 +1,49 @@
+"""The many-answers example runs from top to bottom in a real kernel (nbclient), offline
+against the demo client, and saves what it shows as static copies of finished answers."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO_ROOT / "examples" / "many_answers.ipynb"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def outputs_text(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+@pytest.mark.timeout(240)
+def test_the_many_answers_example_runs_and_saves_every_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)  # the kernel imports this checkout's nbstream
+    nb = nbformat.read(EXAMPLE, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    printed = [outputs_text(cell) for cell in code]
+
+    assert "the offline demo" in printed[0]
+    assert "9 answers started" in printed[1]
+    rows = [line for line in printed[2].splitlines() if line.strip()]
+    assert len(rows) == 9 and all(" done " in row for row in rows), printed[2]
+    assert "100 answers started" in printed[4]
+    assert printed[5].strip() == "{'done': 100}", printed[5]
+    assert re.fullmatch(r"\[('stopped', ){9}'stopped'\]\n", printed[6]), printed[6]
+
+    shown = [(i, o) for i, cell in enumerate(code) for o in cell.outputs if "data" in o]
+    assert len(shown) == 3 + 1 + 8 + 1, len(shown)
+    for i, output in shown:  # the saved notebook holds final answers, never a widget view
+        assert WIDGET_VIEW not in output["data"], (i, output["data"])
+        assert output["data"]["text/html"].startswith('<div class="nbstream-static"')
