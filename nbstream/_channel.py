@@ -78,8 +78,8 @@ class StreamChannel:
         with self._lock:
             if s.ended:
                 return (now, 1, False) if self._snapshot_wanted else None
-            if s.consumer_done:
-                return now, END_MESSAGES, True
+            if s.consumer_done or (s.stop_requested and not s.consumer_started):
+                return now, END_MESSAGES, True  # (or a sync source stopped before it started)
             if s.stop_requested:  # the consumer normally returns at once; a stuck one is
                 return s.stopped_at + STUCK_SOURCE_GRACE, END_MESSAGES, True  # left behind
             if self._snapshot_wanted:

@@ -63,6 +63,8 @@ class Controller:
         self._stop = threading.Event()
         self.stopped_at = 0.0
         self._ended = EndSignal()
+        self.consumer_started = False
+        """A sync source's worker has taken it up (before that, Stop needs no grace)."""
         self.consumer_done = False
         self._finalizing = False
         self._internal_failure = False
@@ -83,11 +85,19 @@ class Controller:
             self._loop = None
         self.runtime.add(self.channel)
         if source_is_async and self._loop is not None:
+            # The task reports its end (one cancelled before it ran: after the grace).
+            self.consumer_started = True
             self._task = self._loop.create_task(consume_async(self._opener, self))
         else:
             self.runtime.run_source(self._consume_in_thread)
 
     def _consume_in_thread(self) -> None:
+        with self.lock:
+            self.consumer_started = True
+            stopped = self._stop.is_set()
+        if stopped:  # stopped before its turn came: no request is made at all
+            self.finished()
+            return
         try:
             source = self._opener()
             if inspect.isawaitable(source) or is_async_source(source):

@@ -24,7 +24,7 @@ IDLE_SECONDS = 2.0
 """A worker (or the dispatcher) with nothing to do for this long ends."""
 QUIET_SECONDS = 0.02
 """Jobs start once their submitter has made no call for this long ..."""
-MAX_DEFER_SECONDS = 0.3
+MAX_DEFER_SECONDS = 1.0
 """... or this long after the first of them was submitted, whichever comes first."""
 
 _log = logging.getLogger("nbstream")

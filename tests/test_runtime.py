@@ -198,3 +198,14 @@ def test_live_streams_share_one_parser(kernel_comm) -> None:  # noqa: F811
     for w in widgets:
         assert w.wait(10)
     assert during - before <= 1, f"{during - before} parsers for 40 live streams"
+
+
+def test_a_stream_stopped_before_its_turn_makes_no_request(sse_server, client) -> None:
+    """Stop right after the call (the source waits for the cell to be quiet before it starts):
+    the stream ends ``stopped`` and no request ever reaches the server."""
+    w = nbstream.responses(client, model="m", input="hi")
+    w.stop()
+    assert w.wait(5) and w.status == "stopped"
+    # Its job is released once this thread has been quiet for 20 ms: a request would come now.
+    made = wait_until(lambda: sse_server.requests, 1.0)
+    assert not made, "a stopped stream made its request all the same"
