@@ -133,6 +133,29 @@ describe("render", () => {
     cleanup();
   });
 
+  it("takes the live status from the patches and the final one from the trait", async () => {
+    // The kernel syncs the status trait once, at the end (with the final snapshot): while the
+    // stream runs, the status comes with every patch.
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    vi.stubGlobal("cancelAnimationFrame", (id) => clearTimeout(id));
+    const model = fakeModel({ status: "pending" });
+    const el = document.createElement("div");
+    const cleanup = widget.render({ model, el });
+    const root = el.querySelector(".nbstream");
+    expect(root.dataset.status).toBe("pending");
+    model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "pending", parts: [] } });
+    model.emit("msg:custom", { type: "patch", seq: 1, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>hi</p>" })] });
+    await vi.waitFor(() => expect(root.dataset.status).toBe("streaming"));
+    expect(el.querySelector(".nbstream-status").textContent).not.toBe("Waiting for the model…");
+    model.set("status", "done");
+    expect(root.dataset.status).toBe("done");
+    model.emit("msg:custom", { type: "patch", seq: 2, status: "streaming", parts: [] }); // late
+    await new Promise((r) => setTimeout(r, 5));
+    expect(root.dataset.status).toBe("done");
+    expect(el.querySelector("button.nbstream-stop").classList.contains("nbs-gone")).toBe(true);
+    cleanup();
+  });
+
   it("a gap triggers one hello", async () => {
     vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
     const model = fakeModel({ status: "done", _snapshot: await deflated({ seq: 1, status: "done", parts: [] }) });
