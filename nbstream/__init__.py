@@ -9,7 +9,10 @@ w  # the cell returns at once; the answer streams in, with a Stop button
 
 from ._api import chat, completions, responses, stream
 from ._demo import demo_client
+from ._guards import Guards
+from ._session import configure, live, stop_all
 from ._widget import StreamWidget
 
-__all__ = ["StreamWidget", "chat", "completions", "demo_client", "responses", "stream"]
+__all__ = ["Guards", "StreamWidget", "chat", "completions", "configure", "demo_client", "live",
+           "responses", "stop_all", "stream"]
 __version__ = "0.1.0"

@@ -17,6 +17,7 @@ import pydantic
 from ._clean import client_secrets
 from ._connection import ConnectionTracker, tracked_client
 from ._consume import is_async_source
+from ._guards import Guards
 from ._widget import StreamWidget
 
 _EXAMPLES = {
@@ -186,7 +187,16 @@ def _check_kwargs(
         )
 
 
-def _request(api: str, client: Any, kwargs: dict[str, Any]) -> StreamWidget:
+def _checked_guards(api: str, guards: Any) -> Guards | None:
+    if guards is None or isinstance(guards, Guards):
+        return guards
+    raise TypeError(f"nbstream.{api}(guards=...) expects nbstream.Guards(...), e.g. "
+                    f"guards=nbstream.Guards(max_seconds=60); got {type(guards).__name__}")
+
+
+def _request(api: str, client: Any, kwargs: dict[str, Any],
+             guards: Guards | None = None) -> StreamWidget:
+    guards = _checked_guards(api, guards)
     create = _create_method(client, api)
     _check_kwargs(api, kwargs, create)
     arguments = {**kwargs, "stream": True}
@@ -197,11 +207,12 @@ def _request(api: str, client: Any, kwargs: dict[str, Any]) -> StreamWidget:
     if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
         _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
-        return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets)
+        return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets,
+                            guards=guards)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
     return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
-                        secrets=secrets)
+                        secrets=secrets, guards=guards)
 
 
 def _know_the_platform(client: Any) -> None:
@@ -219,27 +230,30 @@ def _know_the_platform(client: Any) -> None:
         return
 
 
-def responses(client: Any, /, **create_kwargs: Any) -> StreamWidget:
+def responses(client: Any, /, *, guards: Guards | None = None,
+              **create_kwargs: Any) -> StreamWidget:
     """Stream ``client.responses.create(**create_kwargs, stream=True)`` into a live widget.
 
     The request is made in the background: this returns at once with
     ``status == "pending"``, and the widget streams the answer as it arrives.
     """
-    return _request("responses", client, create_kwargs)
+    return _request("responses", client, create_kwargs, guards)
 
 
-def chat(client: Any, /, **create_kwargs: Any) -> StreamWidget:
+def chat(client: Any, /, *, guards: Guards | None = None,
+         **create_kwargs: Any) -> StreamWidget:
     """Stream ``client.chat.completions.create(**create_kwargs, stream=True)`` into a widget.
 
     Asks for usage (``stream_options={"include_usage": True}``) unless you pass
     ``stream_options`` yourself.
     """
-    return _request("chat", client, create_kwargs)
+    return _request("chat", client, create_kwargs, guards)
 
 
-def completions(client: Any, /, **create_kwargs: Any) -> StreamWidget:
+def completions(client: Any, /, *, guards: Guards | None = None,
+                **create_kwargs: Any) -> StreamWidget:
     """Stream legacy ``client.completions.create(**create_kwargs, stream=True)`` into a widget."""
-    return _request("completions", client, create_kwargs)
+    return _request("completions", client, create_kwargs, guards)
 
 
 _NOT_STREAMS = (bytes, bytearray, dict, int, float, bool, type(None))
@@ -285,21 +299,23 @@ def _is_stream_like(source: Any) -> bool:
     )
 
 
-def stream(source: Any, /) -> StreamWidget:
+def stream(source: Any, /, *, guards: Guards | None = None) -> StreamWidget:
     """Show any stream live: a Responses/Chat/Completions stream (sync or async), a
     ``client.responses.stream(...)`` or ``client.chat.completions.stream(...)`` manager, any
     iterable or async iterable of ``str``, or a zero-argument callable returning one of these.
     """
+    guards = _checked_guards("stream", guards)
     problem = _describe_source_error(source)
     if problem:
         raise TypeError(problem)
     if isinstance(source, str):
         text = source
-        return StreamWidget(lambda: iter([text]), source_is_async=False)
+        return StreamWidget(lambda: iter([text]), source_is_async=False, guards=guards)
     if _is_stream_like(source) and not isinstance(source, _NOT_STREAMS):
-        return StreamWidget(lambda: source, source_is_async=is_async_source(source))
+        return StreamWidget(lambda: source, source_is_async=is_async_source(source),
+                            guards=guards)
     if callable(source) and not isinstance(source, type):
-        return StreamWidget(source, source_is_async=None)
+        return StreamWidget(source, source_is_async=None, guards=guards)
     raise TypeError(
         "nbstream.stream() expects a stream: an OpenAI stream (create(..., stream=True)), a "
         "client.responses.stream(...) manager, an iterable or async iterable of str, or a "

@@ -84,9 +84,11 @@ class StreamChannel:
                 return s.stopped_at + STUCK_SOURCE_GRACE, END_MESSAGES, True  # left behind
             if self._snapshot_wanted:
                 return now, 2, False
+            guard = s.guard_deadline()
             if s.dirty and self._watched:
-                return self.last_frame + self._rest, 1, False
-            return None
+                when = self.last_frame + self._rest
+                return (when if guard is None else min(when, guard)), 1, False
+            return None if guard is None else (guard, 0, False)
 
     def frame(self) -> tuple[int, bool]:
         """Publish what is due now; returns ``(messages sent, ended)``. Never raises."""
@@ -100,6 +102,10 @@ class StreamChannel:
             if ending:
                 return self._final_flush(), True
             started = time.monotonic()
+            s.check_guards(started)
+            with self._lock:
+                if not (s.dirty and self._watched) and not self._snapshot_wanted:
+                    return 0, False  # the clock came for the guards only
             sent = self._flush()
             self._rest = max(1.0 / FRAME_RATE, (time.monotonic() - started) * RENDER_SHARE)
             return sent, False

@@ -116,6 +116,10 @@ class Document:
         self.first_token_at: float | None = None
         self.last_token_at: float | None = None
         self.ended_at: float | None = None
+        self.stop_reason: str | None = None
+        """Why the stream was stopped (``"user"``, ``"interrupt"``, ``"loop"``, ...), if it was."""
+        self.stop_detail: str | None = None
+        self.stopped_after: float | None = None
         self.events = 0
         self.event_counts: Counter[str] = Counter()
         self.deltas = 0
@@ -247,6 +251,12 @@ class Document:
             self._gaps.add(now - self.last_token_at)
         self.last_token_at = now
 
+    def stopped(self, reason: str, detail: str | None = None) -> None:
+        """The stream was stopped, and why (the first reason given is kept)."""
+        if self.stop_reason is None:
+            self.stop_reason, self.stop_detail = reason, detail
+            self.stopped_after = self._clock() - self.started_at
+
     def end(self) -> None:
         """Mark the end of the stream (for durations)."""
         if self.ended_at is None:
@@ -354,6 +364,9 @@ class Document:
             "response_id": self.response_id,
             "phase": self.phase,
             "timeline": self.timeline.as_dict(),
+            "stop_reason": self.stop_reason,
+            "stop_detail": self.stop_detail,
+            "stopped_after_s": _round(self.stopped_after),
         }
 
     def event_log(self) -> dict[str, Any]:

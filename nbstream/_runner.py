@@ -31,6 +31,7 @@ from ._document import Document
 from ._ending import EndSignal, refuse_to_block
 from ._errors import PublishFailed, describe_error, not_streamed
 from ._events import Event
+from ._guards import Guards, GuardWatch
 from ._runtime import Runtime, runtime
 
 _log = logging.getLogger("nbstream")
@@ -49,7 +50,8 @@ class Controller:
                  on_status: Callable[[str], None],
                  tracker: ConnectionTracker | None = None,
                  secrets: Iterable[str] = (), shared: Runtime | None = None,
-                 watched: bool = True) -> None:
+                 watched: bool = True, guards: Guards | None = None,
+                 subject: Callable[[], Any] = lambda: None) -> None:
         self._opener = opener
         self._tracker = tracker
         self._on_status = on_status
@@ -73,6 +75,7 @@ class Controller:
         self._task: asyncio.Future[Any] | None = None
         self.status = "pending"
         self.error: str | None = None
+        self._guard = GuardWatch(guards if guards is not None else Guards.none(), subject)
         self.channel = StreamChannel(self, publish, watched)
 
     # --- starting -------------------------------------------------------------------
@@ -172,8 +175,11 @@ class Controller:
             self.document.apply(name, events)
             news = not self.dirty
             self.dirty = True
+            verdict = self._guard.after_events(self.document)
         if news:
             self.runtime.wake()
+        if verdict is not None:
+            self.stop(*verdict)
 
     def fail(self, exc: BaseException) -> None:
         """The source raised: keep a readable message (the stream ends in error)."""
@@ -198,17 +204,45 @@ class Controller:
 
     # --- stopping -------------------------------------------------------------------
 
-    def stop(self) -> None:
-        """Stop the stream: close the connection now, keep the text so far. Any thread."""
+    def stop(self, reason: str = "user", detail: str | None = None) -> bool:
+        """Stop the stream: close the connection now, keep the text so far. Any thread.
+
+        ``reason`` says why (``"user"``, ``"interrupt"``, ``"rerun"``, ``"closed"``, a guard's
+        name); returns whether this call stopped it (``False`` if it had stopped or ended)."""
         with self.lock:
             if self._stop.is_set() or self._finalizing:
-                return
+                return False
             self._stop.set()
             self.stopped_at = time.monotonic()
             self.status = "stopped"  # decided now: later items are ignored
+            self.document.stopped(reason, detail)
         self._status_changed()
         self._abort_and_cancel()
         self.runtime.wake()
+        return True
+
+    def guard_deadline(self) -> float | None:
+        """When the clock must check this stream's time guards (call with the lock held)."""
+        if self._stop.is_set() or self.consumer_done:
+            return None
+        return self._guard.deadline()
+
+    def check_guards(self, now: float) -> None:
+        """On the clock: stop the stream if a time guard or ``stop_when`` says so."""
+        with self.lock:
+            if self._stop.is_set() or self.consumer_done:
+                return
+            verdict = self._guard.on_the_clock(now)
+        if verdict is None:
+            verdict = self._guard.ask_predicate(now)
+        if verdict is not None:
+            self.stop(*verdict)
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the stream was stopped; ``None`` unless its status is ``stopped``."""
+        with self.lock:
+            return self.document.stop_reason if self.status == "stopped" else None
 
     def _abort_and_cancel(self) -> None:
         with self.lock:

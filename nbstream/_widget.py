@@ -44,8 +44,11 @@ from typing import Any
 import anywidget
 import traitlets
 
+from . import _session
 from ._connection import ConnectionTracker
+from ._guards import Guards
 from ._markdown import highlight_css
+from ._reasons import describe_stop
 from ._runner import Controller
 from ._runtime import runtime
 
@@ -112,7 +115,7 @@ class StreamWidget(anywidget.AnyWidget):
 
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
                  connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
-                 **kwargs: Any) -> None:
+                 guards: Guards | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._status_lock = threading.Lock()
         # Displays showing the live view, and the static copy once the stream has ended: both
@@ -133,8 +136,13 @@ class StreamWidget(anywidget.AnyWidget):
             connection,
             secrets,  # the client's secret values: scrubbed from everything shown
             watched=not _in_a_kernel(),  # in a kernel: once displayed (see Controller.watch)
+            guards=guards if guards is not None else _session.settings().guards,
+            subject=lambda: self,
         )
         self.on_msg(self._on_message)
+        if self.comm is not None:
+            self.comm.on_close(lambda _msg: self._closed())
+        _session.register(self)
         self._controller.start(source_is_async)
 
     # --- kernel <-> page -------------------------------------------------------------
@@ -200,7 +208,9 @@ class StreamWidget(anywidget.AnyWidget):
         if status == "error":
             text = f"Error: {error}" if error else "Error"
         elif status == "stopped":
-            text = "Stopped before the answer was complete."
+            metrics = self.metrics
+            said = describe_stop(metrics.get("stop_reason"), metrics.get("stopped_after_s"))
+            text = f"{said}, before the answer was complete."
         else:
             return ""
         return f'<p class="nbstream-static-note" role="note"><em>{html_lib.escape(text)}</em></p>'
@@ -245,6 +255,8 @@ class StreamWidget(anywidget.AnyWidget):
         ``_should_send_property`` for the page)."""
         with self._status_lock:
             self.set_trait("status", self._controller.status)
+        if self._controller.status in ("done", "stopped", "error"):
+            _session.unregister(self)  # not live any more (a stopped one is ending)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
@@ -324,9 +336,28 @@ class StreamWidget(anywidget.AnyWidget):
     def stop(self) -> None:
         """Stop the stream and close its connection, keeping the text so far.
 
-        Safe from any thread, and safe to call twice. This is what the Stop button does.
+        Safe from any thread, and safe to call twice. This is what the Stop button does
+        (``stop_reason`` becomes ``"user"``).
         """
-        self._controller.stop()
+        self._controller.stop("user")
+
+    def close(self) -> None:
+        """Close the widget (its views go from the page) and stop its stream (``"closed"``,
+        unless ``nbstream.configure(stop_on_close=False)``)."""
+        self._closed()
+        super().close()
+
+    def _closed(self) -> None:
+        if _session.settings().stop_on_close:
+            self._controller.stop("closed")
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the stream was stopped: ``None`` unless ``status == "stopped"``; else one of
+        ``"user"``, ``"interrupt"``, ``"rerun"``, ``"closed"``, ``"max_seconds"``,
+        ``"max_output_tokens"``, ``"max_cost"``, ``"idle"``, ``"loop"``, ``"moderation"``,
+        ``"predicate"``."""
+        return self._controller.stop_reason
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the stream ends; returns ``False`` if ``timeout`` seconds passed first.
@@ -336,7 +367,10 @@ class StreamWidget(anywidget.AnyWidget):
         """
         if timeout is not None and not isinstance(timeout, int | float):
             raise TypeError(f"wait(timeout=...) expects seconds as a number, got {timeout!r}")
-        return self._controller.wait(timeout)
+        try:
+            return self._controller.wait(timeout)
+        except KeyboardInterrupt:  # Ctrl-C / Interrupt: one line, not the waiting machinery
+            raise KeyboardInterrupt("interrupted while waiting for the stream") from None
 
     def __await__(self) -> Generator[Any, None, StreamWidget]:
         async def until_ended() -> StreamWidget:

@@ -171,10 +171,23 @@ class KernelSession:
                 self._cond.wait(left)
 
     # -- shell ---------------------------------------------------------------------------
-    def execute(self, code: str, timeout: float = 60.0) -> ExecResult:
-        """Run ``code``; return once its execute_reply and its IOPub ``idle`` have arrived."""
+    def send_execute(self, code: str, cell_id: str | None = None) -> str:
+        """Send an execute request (with ``cellId`` metadata, as JupyterLab and Notebook 7
+        send it, when given) and return its msg_id at once."""
+        if cell_id is None:
+            return str(self.kc.execute(code, store_history=False, allow_stdin=False))
+        content = {"code": code, "silent": False, "store_history": False,
+                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        msg = self.kc.session.msg("execute_request", content, metadata={"cellId": cell_id})
+        self.kc.shell_channel.send(msg)
+        return str(msg["header"]["msg_id"])
+
+    def execute(self, code: str, timeout: float = 60.0, cell_id: str | None = None,
+                msg_id: str | None = None) -> ExecResult:
+        """Run ``code`` (or, with ``msg_id``, the request already sent); return once its
+        execute_reply and its IOPub ``idle`` have arrived."""
         t_sent = time.monotonic()
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False)
+        msg_id = msg_id or self.send_execute(code, cell_id)
         deadline = t_sent + timeout
         while True:
             left = deadline - time.monotonic()

@@ -157,7 +157,7 @@ w
 
 @pytest.mark.parametrize(("cells", "status", "note"), [
     ([FAILING], "error", "Error: ConnectionResetError: the server went away"),
-    ([ENDLESS], "stopped", "Stopped before the answer was complete."),
+    ([ENDLESS], "stopped", "Stopped, before the answer was complete."),
 ])
 def test_a_cut_answer_is_saved_with_what_ended_it(
     cells: list[str], status: str, note: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

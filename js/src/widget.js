@@ -26,6 +26,32 @@ const STATUS_LABEL = {
   error: "Error",
 };
 const PHASE_LABEL = { queued: "Queued…", in_progress: "Thinking…", created: "Thinking…" };
+/** Why a stream was stopped (`metrics.stop_reason`), as the header says it. */
+const STOP_LABEL = {
+  user: "",
+  interrupt: "interrupted",
+  rerun: "its cell ran again",
+  closed: "closed",
+  max_seconds: "time limit",
+  max_output_tokens: "token limit",
+  max_cost: "cost limit",
+  idle: "no data from the server",
+  loop: "repetition loop",
+  moderation: "moderation",
+  predicate: "stop_when",
+};
+
+/** "Stopped", or "Stopped: repetition loop at 3.2 s" when the kernel said why.
+ * @param {Record<string, any> | null | undefined} metrics */
+export function stoppedLabel(metrics) {
+  const reason = metrics?.stop_reason;
+  if (!reason) return STATUS_LABEL.stopped;
+  const known = /** @type {Record<string, string>} */ (STOP_LABEL)[reason];
+  const said = known === undefined ? String(reason) : known;
+  if (!said) return STATUS_LABEL.stopped;
+  const after = metrics?.stopped_after_s;
+  return `Stopped: ${said}${typeof after === "number" ? ` at ${secs(after)}` : ""}`;
+}
 const IMAGE_B64 = /^[A-Za-z0-9+/=\s]+$/;
 
 /**
@@ -620,7 +646,10 @@ function build({ model, el }) {
     const answering = [...view.parts.values()].some((p) => p.kind === "text" && p.hasContent);
     label.textContent = current === "streaming" && phase && !answering
       ? phase
-      : STATUS_LABEL[/** @type {keyof STATUS_LABEL} */ (current)] || current;
+      : current === "stopped"
+        ? stoppedLabel(view.metrics)
+        : STATUS_LABEL[/** @type {keyof STATUS_LABEL} */ (current)] || current;
+    label.title = current === "stopped" ? String(view.metrics?.stop_detail || "") : "";
     if (view.parts.size || !FINAL.has(current)) delete root.dataset.empty;
     else root.dataset.empty = ""; // an answer that ended with nothing shows no empty box
   };
