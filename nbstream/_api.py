@@ -204,15 +204,18 @@ def _request(api: str, client: Any, kwargs: dict[str, Any],
         arguments["stream_options"] = {"include_usage": True}
     is_async = isinstance(client, openai.AsyncOpenAI)
     secrets = client_secrets(client)  # never shown: scrubbed from whatever the server echoes
+    # A background response goes on after its connection closes: Stop also cancels it.
+    cancel_remote = client.responses.cancel if api == "responses" and kwargs.get("background") \
+        else None
     if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
         _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
         return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets,
-                            guards=guards)
+                            guards=guards, cancel_remote=cancel_remote)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
     return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
-                        secrets=secrets, guards=guards)
+                        secrets=secrets, guards=guards, cancel_remote=cancel_remote)
 
 
 def _know_the_platform(client: Any) -> None:

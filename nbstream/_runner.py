@@ -38,6 +38,10 @@ _log = logging.getLogger("nbstream")
 __all__ = ["Controller", "describe_error", "is_async_source"]
 
 
+async def _awaited(result: Any) -> Any:
+    return await result
+
+
 class _Stopped(Exception):
     """Raised inside the consumer when Stop was requested before the response arrived."""
 
@@ -51,9 +55,11 @@ class Controller:
                  tracker: ConnectionTracker | None = None,
                  secrets: Iterable[str] = (), shared: Runtime | None = None,
                  watched: bool = True, guards: Guards | None = None,
-                 subject: Callable[[], Any] = lambda: None) -> None:
+                 subject: Callable[[], Any] = lambda: None,
+                 cancel_remote: Callable[[str], Any] | None = None) -> None:
         self._opener = opener
         self._tracker = tracker
+        self._cancel_remote = cancel_remote  # a background response: closing does not stop it
         self._on_status = on_status
         self.runtime = shared or runtime()
         self.lock = threading.Lock()
@@ -247,11 +253,42 @@ class Controller:
     def _abort_and_cancel(self) -> None:
         with self.lock:
             response = self._response
+            response_id = self.document.response_id
         if response is not None:
             abort(response)
         elif self._tracker is not None:
             self._tracker.abort()  # the request is still waiting for its response
         self._cancel_task()
+        if self._cancel_remote is not None and response_id:
+            self._cancel_on_the_server(self._cancel_remote, response_id)
+
+    def _cancel_on_the_server(self, cancel: Callable[[str], Any], response_id: str) -> None:
+        """A background response goes on generating after its connection closes: cancel it
+        (``responses.cancel(id)``), never blocking the caller (a worker thread, or the
+        stream's loop for an async client)."""
+
+        def failed(exc: BaseException) -> None:
+            _log.warning("nbstream: cancelling background response %s failed: %s",
+                         response_id, describe_error(exc, cleaner=self._clean))
+
+        def call() -> None:
+            try:
+                result = cancel(response_id)
+                if inspect.isawaitable(result):
+                    loop = self._loop
+                    if loop is None or not loop.is_running():
+                        raise RuntimeError("the stream's event loop is not running")
+                    done = asyncio.run_coroutine_threadsafe(_awaited(result), loop)
+                    done.add_done_callback(reported)
+            except Exception as exc:
+                failed(exc)
+
+        def reported(future: concurrent.futures.Future[Any]) -> None:
+            exc = None if future.cancelled() else future.exception()
+            if exc is not None:
+                failed(exc)
+
+        self.runtime.run_source(call)
 
     def _cancel_task(self) -> None:
         task, loop = self._task, self._loop

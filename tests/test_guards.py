@@ -8,6 +8,8 @@ in Python, in ``metrics`` and in the saved copy's note. Also ``nbstream.live()``
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 from collections.abc import Iterator
 
@@ -200,3 +202,58 @@ def test_closing_the_widget_stops_it_unless_configured_not_to():
     finally:
         gate.set()
     assert kept.wait(5) and kept.status == "done"
+
+
+# ---- background responses: Stop cancels them on the server ---------------------------------
+
+
+def cancelled_json() -> Script:
+    body = json.dumps({"id": "resp_test", "object": "response", "status": "cancelled",
+                       "model": "gpt-4.1-mini", "output": []}).encode()
+    return Script.raw([body], content_type="application/json")
+
+
+def test_stopping_a_background_response_cancels_it_on_the_server(sse_server, client):
+    """``background=True``: closing the connection does not stop the response on the server,
+    so Stop also calls ``responses.cancel(id)``."""
+    sse_server.enqueue(partial_script("responses", ["Working "]).then_silent(), cancelled_json())
+    w = nbstream.responses(client, model="m", input="hi", background=True)
+    assert wait_until(lambda: w.text == "Working ", 5)
+    w.stop()
+    assert w.wait(5) and w.stop_reason == "user"
+    assert sse_server.requests[0].wait_closed(2)
+    cancel = sse_server.wait_for_request(1, timeout=5)
+    assert (cancel.method, cancel.path) == ("POST", "/v1/responses/resp_test/cancel"), cancel
+
+
+def test_stopping_a_background_response_of_an_async_client_cancels_it(
+        sse_server, make_async_client):
+    sse_server.enqueue(partial_script("responses", ["Working "]).then_silent(), cancelled_json())
+
+    async def scenario() -> nbstream.StreamWidget:
+        client = make_async_client()
+        w = nbstream.responses(client, model="m", input="hi", background=True)
+        while w.text != "Working ":
+            await asyncio.sleep(0.01)
+        w.stop()
+        await asyncio.wait_for(_until_cancelled(sse_server), 5)
+        return await w
+
+    w = asyncio.run(scenario())
+    assert w.stop_reason == "user"
+    cancel = sse_server.requests[1]
+    assert (cancel.method, cancel.path) == ("POST", "/v1/responses/resp_test/cancel"), cancel
+
+
+async def _until_cancelled(sse_server) -> None:
+    while len(sse_server.requests) < 2 or sse_server.requests[1].closed_at is None:
+        await asyncio.sleep(0.01)
+
+
+def test_a_foreground_response_is_not_cancelled(sse_server, client):
+    sse_server.enqueue(partial_script("responses", ["Working "]).then_silent())
+    w = nbstream.responses(client, model="m", input="hi")
+    assert wait_until(lambda: w.text == "Working ", 5)
+    w.stop()
+    assert w.wait(5) and sse_server.requests[0].wait_closed(2)
+    assert len(sse_server.requests) == 1  # the fixture also fails on an unscripted request
