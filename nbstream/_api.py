@@ -14,10 +14,12 @@ from typing import Any
 import openai
 import pydantic
 
+from . import _session
 from ._clean import client_secrets
 from ._connection import ConnectionTracker, tracked_client
 from ._consume import is_async_source
 from ._guards import Guards
+from ._prices import PRICES_CHECKED, price_of
 from ._widget import StreamWidget
 
 _EXAMPLES = {
@@ -194,9 +196,24 @@ def _checked_guards(api: str, guards: Any) -> Guards | None:
                     f"guards=nbstream.Guards(max_seconds=60); got {type(guards).__name__}")
 
 
+def _check_priced(api: str, guards: Guards | None, model: Any) -> None:
+    """``max_cost_usd`` needs the model's price: refuse, at the call, a guard that could never
+    stop anything."""
+    effective = guards if guards is not None else _session.settings().guards
+    if effective.max_cost_usd is None or not isinstance(model, str):
+        return
+    if price_of(model, effective.prices) is None:
+        raise ValueError(
+            f"nbstream.{api}(guards=Guards(max_cost_usd=...)) needs the price of {model!r}: "
+            f"pass prices={{{model!r}: (usd_per_1m_input, usd_per_1m_output)}} in Guards "
+            f"(nbstream's table, from {PRICES_CHECKED}, does not list it)."
+        )
+
+
 def _request(api: str, client: Any, kwargs: dict[str, Any],
              guards: Guards | None = None) -> StreamWidget:
     guards = _checked_guards(api, guards)
+    _check_priced(api, guards, kwargs.get("model"))
     create = _create_method(client, api)
     _check_kwargs(api, kwargs, create)
     arguments = {**kwargs, "stream": True}
@@ -211,11 +228,12 @@ def _request(api: str, client: Any, kwargs: dict[str, Any],
         _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
         return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets,
-                            guards=guards, cancel_remote=cancel_remote)
+                            guards=guards, cancel_remote=cancel_remote, request=kwargs)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
     return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
-                        secrets=secrets, guards=guards, cancel_remote=cancel_remote)
+                        secrets=secrets, guards=guards, cancel_remote=cancel_remote,
+                        request=kwargs)
 
 
 def _know_the_platform(client: Any) -> None:

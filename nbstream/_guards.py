@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._document import Document
 from ._loops import LoopDetector
+from ._prices import check_prices
 
 _log = logging.getLogger("nbstream")
 
@@ -28,14 +29,14 @@ Stop = tuple[str, str | None]
 """A guard's verdict: the ``stop_reason`` and a detail for people."""
 
 
-def _positive(name: str, value: Any, kind: type = float) -> None:
+def _positive(name: str, value: Any, kind: type = float, dollars: bool = False) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
             or (isinstance(value, float) and math.isinf(value)):
-        raise ValueError(f"nbstream.Guards({name}=...) expects a positive number"
-                         f"{' of tokens' if kind is int else ' of seconds'} or None, "
-                         f"got {value!r}")
+        unit = " of dollars" if dollars else " of tokens" if kind is int else " of seconds"
+        raise ValueError(f"nbstream.Guards({name}=...) expects a positive number{unit} or "
+                         f"None, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class Guards:
     - ``max_seconds``: seconds from the call (``stop_reason == "max_seconds"``);
     - ``max_output_tokens``: output tokens as they arrive, counted like
       ``metrics["output_tokens"]`` (``"max_output_tokens"``);
+    - ``max_cost_usd``: the estimated cost so far, ``metrics["cost_usd"]`` (``"max_cost"``),
+      priced by ``prices`` (model -> USD per 1M input and output tokens) or else by the small
+      dated table in ``nbstream._prices``;
     - ``idle_seconds``: no event for that long, also before the first one (``"idle"``);
     - ``loops``: the repetition detector, on by default (``"loop"``);
     - ``stop_when``: a callable of the widget, called on the clock while it streams, returning
@@ -53,6 +57,8 @@ class Guards:
 
     max_seconds: float | None = None
     max_output_tokens: int | None = None
+    max_cost_usd: float | None = None
+    prices: Mapping[str, tuple[float, float]] | None = None
     idle_seconds: float | None = None
     loops: bool = True
     stop_when: Callable[[Any], Any] | None = None
@@ -61,6 +67,8 @@ class Guards:
         _positive("max_seconds", self.max_seconds)
         _positive("max_output_tokens", self.max_output_tokens, int)
         _positive("idle_seconds", self.idle_seconds)
+        _positive("max_cost_usd", self.max_cost_usd, dollars=True)
+        check_prices(self.prices)
         if not isinstance(self.loops, bool):
             raise TypeError(f"nbstream.Guards(loops=...) expects True or False, "
                             f"got {self.loops!r}")
@@ -95,6 +103,12 @@ class GuardWatch:
             if tokens >= limit:
                 return "max_output_tokens", f"{tokens}{' (estimated)' if estimated else ''} " \
                     f"output tokens, limit {limit}"
+        budget = self._guards.max_cost_usd
+        if budget is not None:
+            cost = document.cost()
+            if cost is not None and cost[0] >= budget:
+                return "max_cost", f"${cost[0]:.4f}{' (estimated)' if cost[1] else ''}, " \
+                    f"limit ${budget:g}"
         if self._loops is not None:
             text = document.text()
             if len(text) < self._seen:  # replaced (a new attempt): start again

@@ -17,7 +17,7 @@ import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx2
@@ -32,6 +32,7 @@ from ._ending import EndSignal, refuse_to_block
 from ._errors import PublishFailed, describe_error, not_streamed
 from ._events import Event
 from ._guards import Guards, GuardWatch
+from ._prices import input_tokens_estimate
 from ._runtime import Runtime, runtime
 
 _log = logging.getLogger("nbstream")
@@ -56,7 +57,8 @@ class Controller:
                  secrets: Iterable[str] = (), shared: Runtime | None = None,
                  watched: bool = True, guards: Guards | None = None,
                  subject: Callable[[], Any] = lambda: None,
-                 cancel_remote: Callable[[str], Any] | None = None) -> None:
+                 cancel_remote: Callable[[str], Any] | None = None,
+                 request: Mapping[str, Any] | None = None) -> None:
         self._opener = opener
         self._tracker = tracker
         self._cancel_remote = cancel_remote  # a background response: closing does not stop it
@@ -81,7 +83,11 @@ class Controller:
         self._task: asyncio.Future[Any] | None = None
         self.status = "pending"
         self.error: str | None = None
-        self._guard = GuardWatch(guards if guards is not None else Guards.none(), subject)
+        guards = guards if guards is not None else Guards.none()
+        self._guard = GuardWatch(guards, subject)
+        request = request or {}
+        self.document.set_pricing(guards.prices, request.get("model"),
+                                  input_tokens_estimate(request))
         self.channel = StreamChannel(self, publish, watched)
 
     # --- starting -------------------------------------------------------------------

@@ -116,7 +116,8 @@ class StreamWidget(anywidget.AnyWidget):
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
                  connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
                  guards: Guards | None = None,
-                 cancel_remote: Callable[[str], Any] | None = None, **kwargs: Any) -> None:
+                 cancel_remote: Callable[[str], Any] | None = None,
+                 request: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._status_lock = threading.Lock()
         # Displays showing the live view, and the static copy once the stream has ended: both
@@ -140,6 +141,7 @@ class StreamWidget(anywidget.AnyWidget):
             guards=guards if guards is not None else _session.settings().guards,
             subject=lambda: self,
             cancel_remote=cancel_remote,
+            request=request,  # the create arguments, to price the stream (never shown)
         )
         self.on_msg(self._on_message)
         if self.comm is not None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import API_KEY  # noqa: F401  (the loopback fixtures come from conftest)
 from sse_server import Script, _responses_wire, wait_until
-from test_loopback import partial_script, responses_events
+from test_loopback import full_script, partial_script, responses_events
 
 import nbstream
 from nbstream import Guards
@@ -257,3 +257,50 @@ def test_a_foreground_response_is_not_cancelled(sse_server, client):
     w.stop()
     assert w.wait(5) and sse_server.requests[0].wait_closed(2)
     assert len(sse_server.requests) == 1  # the fixture also fails on an unscripted request
+
+
+# ---- cost: max_cost_usd, and what a stopped stream is estimated to have cost ---------------
+
+
+def test_max_cost_stops_at_the_estimated_cost(sse_server, client):
+    gate = threading.Event()
+    head, tail = responses_events(["token "] * 2000)
+    sse_server.enqueue(Script.events("responses", head, delay=0.0005).then_wait(gate)
+                       .then_events(tail))
+    prices = {"my-model": (1.0, 1000.0)}  # $0.001 an output token
+    try:
+        w = nbstream.responses(client, model="my-model", input="hi",
+                               guards=Guards(max_cost_usd=0.05, prices=prices))
+        stopped_by(w, "max_cost")
+    finally:
+        gate.set()
+    m = w.metrics
+    assert m["cost_estimated"] is True and 0.05 <= m["cost_usd"] < 0.08, m["cost_usd"]
+    assert "limit $0.05" in m["stop_detail"]
+    assert sse_server.requests[0].wait_closed(2)
+
+
+def test_a_finished_stream_costs_its_usage_and_a_stopped_one_an_estimate(sse_server, client):
+    sse_server.enqueue(full_script("responses", ["a ", "b"]),
+                       partial_script("responses", ["a ", "b ", "c "]).then_silent())
+    done = nbstream.responses(client, model="gpt-4.1-mini", input="hi")
+    assert done.wait(5) and done.status == "done", done.error
+    usage = done.usage
+    exact = (usage["input_tokens"] * 0.40 + usage["output_tokens"] * 1.60) / 1e6
+    assert done.metrics["cost_estimated"] is False
+    assert done.metrics["cost_usd"] == pytest.approx(exact, abs=1e-6)
+    cut = nbstream.responses(client, model="gpt-4.1-mini-2025-04-14", input="hi there")
+    assert wait_until(lambda: cut.text == "a b c ", 5)
+    cut.stop()
+    assert cut.wait(5) and cut.usage is None
+    m = cut.metrics
+    assert m["output_tokens_estimated"] is True and m["output_tokens"] == 3
+    assert m["cost_estimated"] is True and m["cost_usd"] > 0  # the family's price
+
+
+def test_max_cost_without_a_known_price_fails_at_the_call(client):
+    with pytest.raises(ValueError, match=r"needs the price of 'my-model'"):
+        nbstream.responses(client, model="my-model", input="hi",
+                           guards=Guards(max_cost_usd=1.0))
+    with pytest.raises(TypeError, match=r"prices=\.\.\.\): 'm': expected"):
+        Guards(max_cost_usd=1.0, prices={"m": 3})
