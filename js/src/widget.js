@@ -50,7 +50,7 @@ export function stoppedLabel(metrics) {
   const said = known === undefined ? String(reason) : known;
   if (!said) return STATUS_LABEL.stopped;
   const after = metrics?.stopped_after_s;
-  return `Stopped: ${said}${typeof after === "number" ? ` at ${secs(after)}` : ""}`;
+  return `Stopped: ${said}${typeof after === "number" ? ` at ${after.toFixed(1)} s` : ""}`;
 }
 const IMAGE_B64 = /^[A-Za-z0-9+/=\s]+$/;
 
@@ -83,6 +83,10 @@ export function formatMetrics(m) {
   if (m.tokens_per_s != null) bits.push(`${m.tokens_per_s} tok/s`);
   if (m.ttft_s != null) bits.push(`first token ${m.ttft_s.toFixed(2)} s`);
   if (m.finish_reason) bits.push(`finish: ${m.finish_reason}`); // the header shows the duration
+  if (typeof m.cost_usd === "number") {
+    const digits = m.cost_usd >= 0.1 ? 2 : m.cost_usd >= 0.001 ? 4 : 6;
+    bits.push(`${m.cost_estimated ? "≈ " : ""}$${m.cost_usd.toFixed(digits)}`);
+  }
   return bits.join(" · ");
 }
 

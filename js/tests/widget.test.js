@@ -168,6 +168,23 @@ describe("render", () => {
   });
 });
 
+describe("why it stopped, and what it cost", () => {
+  it("says the reason and when, and nothing more for the Stop button", async () => {
+    const { stoppedLabel } = await import("../src/widget.js");
+    expect(stoppedLabel({ stop_reason: "loop", stopped_after_s: 3.24 })).toBe("Stopped: repetition loop at 3.2 s");
+    expect(stoppedLabel({ stop_reason: "interrupt", stopped_after_s: 0.5 })).toMatch(/^Stopped: interrupted at /);
+    expect(stoppedLabel({ stop_reason: "user", stopped_after_s: 2 })).toBe("Stopped");
+    expect(stoppedLabel({ stop_reason: "something-new" })).toBe("Stopped: something-new");
+    expect(stoppedLabel(null)).toBe("Stopped");
+  });
+
+  it("shows the cost, marked when it is an estimate", () => {
+    expect(formatMetrics({ cost_usd: 0.001305, cost_estimated: false })).toBe("$0.0013");
+    expect(formatMetrics({ cost_usd: 0.25, cost_estimated: true })).toBe("≈ $0.25");
+    expect(formatMetrics({ cost_usd: null })).toBe("");
+  });
+});
+
 describe("formatMetrics", () => {
   it("formats what it has", () => {
     expect(formatMetrics({ output_tokens: 12, output_tokens_estimated: true, tokens_per_s: 40.5, ttft_s: 0.5, duration_s: 1.25 }))
