@@ -266,6 +266,8 @@ class StreamWidget(anywidget.AnyWidget):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "stop":
             self.stop()
+        elif kind == "gone":  # its output was cleared while it streamed: it went away
+            self._closed()
         elif kind == "hello":
             self._controller.channel.request_snapshot()
         elif kind == "source":

@@ -1041,7 +1041,16 @@ function park(instance, model, key, live) {
       return;
     }
     if (frames++ < PARK_FRAMES) nextFrame(look);
-    else retire(instance, key, live);
+    else {
+      retire(instance, key, live);
+      // The output was cleared (its output area is still in the page, without this view) while
+      // the answer streams, and no other view of it is left here: it went away, so the kernel
+      // stops it. A page closing (the whole area gone with it) says nothing.
+      const cleared = where.area && where.area.isConnected && !where.area.contains(instance.root);
+      if (cleared && !live.size && !FINAL.has(instance.root.dataset.status || "")) {
+        where.link?.send({ type: "gone" });
+      }
+    }
   };
   // The host renders the copy right after it removes this view (the same task, in JupyterLab).
   queueMicrotask(look);

@@ -79,3 +79,21 @@ def test_running_the_cell_again_stops_the_answer_it_made(lab) -> None:
     assert first == {"status": "stopped", "reason": "rerun", "closed": True}, first
     assert second["status"] == "streaming", second
     lab.page.evaluate("() => window.jupyterapp.commands.execute('notebook:interrupt-kernel')")
+
+
+def test_clearing_the_output_of_a_streaming_answer_stops_it(lab) -> None:
+    lab.open("clear", [SETUP_CELL, ASK_CELL, STATE_CELL, "made[0].wait(timeout=10)"])
+    page = lab.page
+    assert not lab.run_cell(0)["errors"]
+    assert not lab.run_cell(1)["errors"]
+    assert wait_status(page, ("streaming",)) == "streaming"
+    page.evaluate("""() => {
+      const app = window.jupyterapp;
+      const panel = app.shell.currentWidget;
+      panel.content.activeCellIndex = 1;
+      return app.commands.execute('notebook:clear-cell-output');
+    }""")
+    page.wait_for_function("(sel) => !document.querySelector(sel)", arg=ROOT, timeout=10_000)
+    lab.page.evaluate("() => window.jupyterapp.shell.currentWidget.content.activeCellIndex = 3")
+    assert not lab.run_cell(3)["errors"]  # waits (at most 10 s) for the answer to end
+    assert state(lab) == [{"status": "stopped", "reason": "closed", "closed": True}]
