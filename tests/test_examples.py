@@ -47,3 +47,26 @@ def test_the_many_answers_example_runs_and_saves_every_answer(
     for i, output in shown:  # the saved notebook holds final answers, never a widget view
         assert WIDGET_VIEW not in output["data"], (i, output["data"])
         assert output["data"]["text/html"].startswith('<div class="nbstream-static"')
+
+
+STOPPING = REPO_ROOT / "examples" / "stopping.ipynb"
+
+
+@pytest.mark.timeout(240)
+def test_the_stopping_example_stops_each_answer_for_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)
+    nb = nbformat.read(STOPPING, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = [outputs_text(cell) for cell in nb.cells if cell.cell_type == "code"]
+    assert printed[2].startswith("stopped max_seconds after 2."), printed[2]
+    assert printed[4].startswith("loop - the same "), printed[4]
+    assert printed[5].startswith("predicate - reached 100 - "), printed[5]
+    assert "5 live; 5 stopped" in printed[6]
+    assert "['user', 'user', 'user', 'user', 'user']" in printed[6], printed[6]
