@@ -19,6 +19,7 @@ from ._clean import client_secrets
 from ._connection import ConnectionTracker, tracked_client
 from ._consume import is_async_source
 from ._guards import Guards
+from ._moderation import Moderate, moderator
 from ._prices import PRICES_CHECKED, price_of
 from ._widget import StreamWidget
 
@@ -211,10 +212,11 @@ def _check_priced(api: str, guards: Guards | None, model: Any) -> None:
 
 
 def _request(api: str, client: Any, kwargs: dict[str, Any],
-             guards: Guards | None = None) -> StreamWidget:
+             guards: Guards | None = None, moderate: Moderate = None) -> StreamWidget:
     guards = _checked_guards(api, guards)
     _check_priced(api, guards, kwargs.get("model"))
     create = _create_method(client, api)
+    moderation = moderator(api, moderate, client)  # (the client's own, untracked)
     _check_kwargs(api, kwargs, create)
     arguments = {**kwargs, "stream": True}
     if api == "chat" and "stream_options" not in arguments:
@@ -228,12 +230,13 @@ def _request(api: str, client: Any, kwargs: dict[str, Any],
         _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
         return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets,
-                            guards=guards, cancel_remote=cancel_remote, request=kwargs)
+                            guards=guards, cancel_remote=cancel_remote, request=kwargs,
+                            moderate=moderation)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
     return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
                         secrets=secrets, guards=guards, cancel_remote=cancel_remote,
-                        request=kwargs)
+                        request=kwargs, moderate=moderation)
 
 
 def _know_the_platform(client: Any) -> None:
@@ -251,30 +254,35 @@ def _know_the_platform(client: Any) -> None:
         return
 
 
-def responses(client: Any, /, *, guards: Guards | None = None,
+def responses(client: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
               **create_kwargs: Any) -> StreamWidget:
     """Stream ``client.responses.create(**create_kwargs, stream=True)`` into a live widget.
 
     The request is made in the background: this returns at once with
     ``status == "pending"``, and the widget streams the answer as it arrives.
+
+    ``moderate=``: a callable ``text -> falsy or a reason``, ``"openai"`` (this client's
+    moderation endpoint) or ``("openai", other_client)``: the answer is checked in the
+    background as it grows, and a flagged one is stopped (``stop_reason == "moderation"``)
+    and hidden behind a "Hidden by moderation — show" control (the same on every entry point).
     """
-    return _request("responses", client, create_kwargs, guards)
+    return _request("responses", client, create_kwargs, guards, moderate)
 
 
-def chat(client: Any, /, *, guards: Guards | None = None,
+def chat(client: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
          **create_kwargs: Any) -> StreamWidget:
     """Stream ``client.chat.completions.create(**create_kwargs, stream=True)`` into a widget.
 
     Asks for usage (``stream_options={"include_usage": True}``) unless you pass
     ``stream_options`` yourself.
     """
-    return _request("chat", client, create_kwargs, guards)
+    return _request("chat", client, create_kwargs, guards, moderate)
 
 
-def completions(client: Any, /, *, guards: Guards | None = None,
+def completions(client: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
                 **create_kwargs: Any) -> StreamWidget:
     """Stream legacy ``client.completions.create(**create_kwargs, stream=True)`` into a widget."""
-    return _request("completions", client, create_kwargs, guards)
+    return _request("completions", client, create_kwargs, guards, moderate)
 
 
 _NOT_STREAMS = (bytes, bytearray, dict, int, float, bool, type(None))
@@ -320,23 +328,29 @@ def _is_stream_like(source: Any) -> bool:
     )
 
 
-def stream(source: Any, /, *, guards: Guards | None = None) -> StreamWidget:
+def stream(source: Any, /, *, guards: Guards | None = None,
+           moderate: Moderate = None) -> StreamWidget:
     """Show any stream live: a Responses/Chat/Completions stream (sync or async), a
     ``client.responses.stream(...)`` or ``client.chat.completions.stream(...)`` manager, any
     iterable or async iterable of ``str``, or a zero-argument callable returning one of these.
+
+    ``moderate=`` takes a callable or ``("openai", client)`` (a stream has no client of its
+    own to moderate with).
     """
     guards = _checked_guards("stream", guards)
+    moderation = moderator("stream", moderate)
     problem = _describe_source_error(source)
     if problem:
         raise TypeError(problem)
     if isinstance(source, str):
         text = source
-        return StreamWidget(lambda: iter([text]), source_is_async=False, guards=guards)
+        return StreamWidget(lambda: iter([text]), source_is_async=False, guards=guards,
+                            moderate=moderation)
     if _is_stream_like(source) and not isinstance(source, _NOT_STREAMS):
         return StreamWidget(lambda: source, source_is_async=is_async_source(source),
-                            guards=guards)
+                            guards=guards, moderate=moderation)
     if callable(source) and not isinstance(source, type):
-        return StreamWidget(source, source_is_async=None, guards=guards)
+        return StreamWidget(source, source_is_async=None, guards=guards, moderate=moderation)
     raise TypeError(
         "nbstream.stream() expects a stream: an OpenAI stream (create(..., stream=True)), a "
         "client.responses.stream(...) manager, an iterable or async iterable of str, or a "

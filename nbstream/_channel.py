@@ -78,6 +78,13 @@ class StreamChannel:
         with self._lock:
             if s.ended:
                 return (now, 1, False) if self._snapshot_wanted else None
+            held = s.end_held(now) if s.consumer_done else None
+            if held is not None:  # the end waits for the last moderation check (it wakes us)
+                if self._snapshot_wanted:
+                    return now, 2, False
+                if s.dirty and self._watched:
+                    return min(self.last_frame + self._rest, held), 1, False
+                return held, END_MESSAGES, True
             if s.consumer_done or (s.stop_requested and not s.consumer_started):
                 return now, END_MESSAGES, True  # (or a sync source stopped before it started)
             if s.stop_requested:  # the consumer normally returns at once; a stuck one is
@@ -97,6 +104,8 @@ class StreamChannel:
         try:
             with self._lock:
                 ended, ending = s.ended, s.consumer_done or s.stop_requested
+                if ending and not s.stop_requested and s.end_held(time.monotonic()) is not None:
+                    ending = False  # the last moderation check is not done yet
             if ended:
                 return self._publish_final_snapshot(), True
             if ending:

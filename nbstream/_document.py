@@ -35,6 +35,8 @@ from ._text import append_in_place
 
 LOG_EDGE = 50
 """How many events the log keeps at each end (the first and the last)."""
+HIDING_REASONS = frozenset({"moderation"})
+"""Stop reasons that hide the answer (``Document.hide``): the text stays in ``w.text``."""
 
 
 @dataclass(slots=True)
@@ -123,6 +125,10 @@ class Document:
         """Why the stream was stopped (``"user"``, ``"interrupt"``, ``"loop"``, ...), if it was."""
         self.stop_detail: str | None = None
         self.stopped_after: float | None = None
+        self.hidden: str | None = None
+        """Why the answer is hidden in the page and the saved copy (``"moderation"``), if it is."""
+        self.moderation: dict[str, Any] | None = None
+        """``moderate=``'s counts (``metrics["moderation"]``), when the stream is moderated."""
         self.events = 0
         self.event_counts: Counter[str] = Counter()
         self.deltas = 0
@@ -259,6 +265,15 @@ class Document:
         if self.stop_reason is None:
             self.stop_reason, self.stop_detail = reason, detail
             self.stopped_after = self._clock() - self.started_at
+            if reason in HIDING_REASONS:
+                self.hide(reason)
+
+    def hide(self, reason: str) -> None:
+        """Hide the answer behind a control (the page, the saved copy): every part is marked
+        ``"hidden": reason`` (its text is kept)."""
+        self.hidden = reason
+        for part in self.parts.values():
+            part.info["hidden"] = reason
 
     def end(self) -> None:
         """Mark the end of the stream (for durations)."""
@@ -302,6 +317,10 @@ class Document:
     def text(self, slot: int = 0) -> str:
         """The output text of the choice in one slot (0: the first choice that appeared)."""
         return "".join(p.text for p in self.parts_of("text", slot))
+
+    def text_length(self, slot: int = 0) -> int:
+        """``len(self.text(slot))``, without joining the text."""
+        return sum(len(p.text) for p in self.parts_of("text", slot))
 
     def refusal(self) -> str | None:
         """The refusal text of choice 0, if the model refused."""
@@ -395,6 +414,7 @@ class Document:
             "stop_reason": self.stop_reason,
             "stop_detail": self.stop_detail,
             "stopped_after_s": _round(self.stopped_after),
+            **({} if self.moderation is None else {"moderation": dict(self.moderation)}),
         }
 
     def event_log(self) -> dict[str, Any]:

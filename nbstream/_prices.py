@@ -55,7 +55,7 @@ def check_prices(prices: Any) -> None:
 def price_of(model: str | None, overrides: Prices | None = None) -> tuple[float, float] | None:
     """The price of ``model``: the caller's, else the table's; a dated snapshot name
     (``gpt-4.1-mini-2025-04-14``) takes its family's price. ``None`` when unknown."""
-    if not model:
+    if not model or not isinstance(model, str):
         return None
     table: dict[str, tuple[float, float]] = {**PRICES, **dict(overrides or {})}
     if model in table:

@@ -32,6 +32,7 @@ from ._ending import EndSignal, refuse_to_block
 from ._errors import PublishFailed, describe_error, not_streamed
 from ._events import Event
 from ._guards import Guards, GuardWatch
+from ._moderation import ModerationWatch, Moderator
 from ._prices import input_tokens_estimate
 from ._runtime import Runtime, runtime
 
@@ -58,7 +59,8 @@ class Controller:
                  watched: bool = True, guards: Guards | None = None,
                  subject: Callable[[], Any] = lambda: None,
                  cancel_remote: Callable[[str], Any] | None = None,
-                 request: Mapping[str, Any] | None = None) -> None:
+                 request: Mapping[str, Any] | None = None,
+                 moderate: Moderator | None = None) -> None:
         self._opener = opener
         self._tracker = tracker
         self._cancel_remote = cancel_remote  # a background response: closing does not stop it
@@ -88,6 +90,8 @@ class Controller:
         request = request or {}
         self.document.set_pricing(guards.prices, request.get("model"),
                                   input_tokens_estimate(request))
+        self._moderation = None if moderate is None \
+            else ModerationWatch(moderate, self, lambda: self._loop)
         self.channel = StreamChannel(self, publish, watched)
 
     # --- starting -------------------------------------------------------------------
@@ -188,8 +192,12 @@ class Controller:
             news = not self.dirty
             self.dirty = True
             verdict = self._guard.after_events(self.document)
+            moderate = self._moderation is not None \
+                and self._moderation.after_events(self.document)
         if news:
             self.runtime.wake()
+        if moderate and self._moderation is not None:
+            self._moderation.start()  # in the background: the stream goes on meanwhile
         if verdict is not None:
             self.stop(*verdict)
 
@@ -209,10 +217,22 @@ class Controller:
                 self.error = self.error or message
 
     def finished(self) -> None:
-        """The consumer is done: the end goes out as soon as the budget allows."""
+        """The consumer is done: the end goes out as soon as the budget allows (and, for a
+        moderated stream not stopped, once its last check is done: see :meth:`end_held`)."""
         with self.lock:
             self.consumer_done = True
+            moderate = self._moderation is not None and not self._stop.is_set() \
+                and self._moderation.final(self.document, time.monotonic())
+        if moderate and self._moderation is not None:
+            self._moderation.start()
         self.runtime.wake()
+
+    def end_held(self, now: float) -> float | None:
+        """Until when the end waits for the last moderation check (call with the lock held;
+        ``None``: it does not wait)."""
+        if self._moderation is None or self._stop.is_set():
+            return None
+        return self._moderation.holding(now)
 
     # --- stopping -------------------------------------------------------------------
 

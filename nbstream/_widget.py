@@ -48,6 +48,7 @@ from . import _session
 from ._connection import ConnectionTracker
 from ._guards import Guards
 from ._markdown import highlight_css
+from ._moderation import Moderator
 from ._reasons import describe_stop
 from ._runner import Controller
 from ._runtime import runtime
@@ -117,7 +118,8 @@ class StreamWidget(anywidget.AnyWidget):
                  connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
                  guards: Guards | None = None,
                  cancel_remote: Callable[[str], Any] | None = None,
-                 request: dict[str, Any] | None = None, **kwargs: Any) -> None:
+                 request: dict[str, Any] | None = None, moderate: Moderator | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._status_lock = threading.Lock()
         # Displays showing the live view, and the static copy once the stream has ended: both
@@ -142,6 +144,7 @@ class StreamWidget(anywidget.AnyWidget):
             subject=lambda: self,
             cancel_remote=cancel_remote,
             request=request,  # the create arguments, to price the stream (never shown)
+            moderate=moderate,
         )
         self.on_msg(self._on_message)
         if self.comm is not None:
@@ -201,9 +204,20 @@ class StreamWidget(anywidget.AnyWidget):
         status = html_lib.escape(self._controller.status, quote=True)
         static = (
             f'<div class="nbstream-static" data-nbstream-key="{key}" data-status="{status}">'
-            f"{static_html(self.html)}{self._static_note()}</div>"
+            f"{self._static_answer()}{self._static_note()}</div>"
         )
         return {"text/html": static, "text/plain": repr(self)}, {}
+
+    def _static_answer(self) -> str:
+        """The answer's HTML; one hidden by moderation is kept behind a closed ``<details>``
+        ("Hidden by moderation — show"): no script, so nbconvert's export hides it too."""
+        answer = static_html(self.html)
+        hidden = self._read(lambda doc: doc.hidden)
+        if not hidden:
+            return answer
+        said = html_lib.escape(f"Hidden by {hidden} — show")
+        return (f'<details class="nbstream-hidden" data-hidden="{html_lib.escape(hidden)}">'
+                f"<summary>{said}</summary>{answer}</details>")
 
     def _static_note(self) -> str:
         """For an answer that did not complete, what ended it (the partial text stays above
@@ -215,6 +229,9 @@ class StreamWidget(anywidget.AnyWidget):
             metrics = self.metrics
             said = describe_stop(metrics.get("stop_reason"), metrics.get("stopped_after_s"))
             text = f"{said}, before the answer was complete."
+            if metrics.get("stop_reason") == "moderation":  # (the answer may be whole: hidden)
+                detail = metrics.get("stop_detail")
+                text = f"{said}{f' ({detail})' if detail else ''}: the answer is hidden."
         else:
             return ""
         return f'<p class="nbstream-static-note" role="note"><em>{html_lib.escape(text)}</em></p>'
@@ -389,6 +406,9 @@ class StreamWidget(anywidget.AnyWidget):
         text = self.text
         preview = (text[:60] + "…") if len(text) > 60 else text
         status = self._controller.status
+        hidden = self._read(lambda doc: doc.hidden)
+        if hidden:  # (the saved copy's text/plain too: the text stays in w.text)
+            return f"<StreamWidget status={status!r} chars={len(text)} hidden by {hidden}>"
         return f"<StreamWidget status={status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:

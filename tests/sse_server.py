@@ -27,6 +27,11 @@ Server
     Formatted tracebacks of unexpected server-side exceptions.  A client disconnect is *not* an
     error (it is recorded as ``closed_by == "client"``).  ``problems()`` lists errors,
     unscripted requests, unconsumed scripts and leaked threads; the fixture fails on them.
+``SSEServer.route(path, handler)``
+    Answer every request to ``path`` (e.g. ``"/v1/moderations"``; any method, query ignored)
+    with ``handler(record)``: a JSON-able value (``200``), ``(status, value)`` or a
+    ``Script``.  Routed requests consume no script and are recorded in ``server.routed``
+    (``list[RequestRecord]``, arrival order), not in ``server.requests``.
 ``SSEServer.close()``
     Wakes every connection handler (they all ``select`` on a shared wake-up socket), closes
     all sockets and joins all threads.  Idempotent.
@@ -47,6 +52,8 @@ Script
 ``Script.http_error(status, message, *, type_="invalid_request_error", code=None,
 headers_delay=0.0)``
     A non-streaming JSON error body ``{"error": {"message", "type", "param", "code"}}``.
+``Script.json(value, *, status=200)``
+    A non-streaming JSON body.
 ``Script.raw(pieces, *, status=200, headers=None, ...)``
     Arbitrary body pieces (bytes), each one HTTP chunk.
 
@@ -212,6 +219,16 @@ class Script:
         if api != "responses" and done:
             script.trailer = b"data: [DONE]\n\n"
         return script
+
+    @classmethod
+    def json(cls, value: Any, *, status: int = 200) -> Script:
+        return cls(
+            status=status,
+            headers=[("Content-Type", "application/json")],
+            steps=[json.dumps(value).encode()],
+            chunked=False,
+            name=f"json({status})",
+        )
 
     @classmethod
     def http_error(
@@ -489,7 +506,9 @@ class SSEServer:
         self.host = host
         self.requests: list[RequestRecord] = []
         self.unscripted: list[RequestRecord] = []
+        self.routed: list[RequestRecord] = []
         self.errors: list[str] = []
+        self._routes: dict[str, Callable[[RequestRecord], Any]] = {}
         self._scripts: deque[Script] = deque()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -568,6 +587,11 @@ class SSEServer:
 
     # ---- scripting -------------------------------------------------------------------------
 
+    def route(self, path: str, handler: Callable[[RequestRecord], Any]) -> None:
+        """Answer requests to ``path`` with ``handler`` (see the module docstring)."""
+        with self._lock:
+            self._routes[path] = handler
+
     def enqueue(self, *scripts: Script) -> None:
         with self._lock:
             self._scripts.extend(scripts)
@@ -635,17 +659,27 @@ class SSEServer:
                 return
             method, target, headers, body = req
             with self._cond:
-                rec = RequestRecord(len(self.requests), opened_at, peer)
+                handler = self._routes.get(target.partition("?")[0])
+                records = self.routed if handler is not None else self.requests
+                rec = RequestRecord(len(records), opened_at, peer)
                 rec.method, rec.path, rec.headers, rec.body = method, target, headers, body
                 if body and "json" in headers.get("content-type", ""):
                     rec.json = json.loads(body)
                 rec.received_at = time.monotonic()
-                self.requests.append(rec)
-                script = self._scripts.popleft() if self._scripts else None
-                rec.script = script
-                if script is None:
-                    self.unscripted.append(rec)
+                records.append(rec)
+                script = None
+                if handler is None:
+                    script = self._scripts.popleft() if self._scripts else None
+                    rec.script = script
+                    if script is None:
+                        self.unscripted.append(rec)
                 self._cond.notify_all()
+            if handler is not None:
+                answer = handler(rec)
+                if not isinstance(answer, Script):
+                    status, value = answer if isinstance(answer, tuple) else (200, answer)
+                    answer = Script.json(value, status=status)
+                rec.script = script = answer
             if script is None:
                 script = Script.http_error(
                     500,

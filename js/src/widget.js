@@ -411,6 +411,10 @@ export class StreamView {
     this.log = undefined;
     /** @type {(() => void) | null} called when metrics or the log change */
     this.onMetrics = null;
+    /** @type {HTMLElement | null} "Hidden by moderation — show", once the kernel hid parts */
+    this.cover = null;
+    /** The reader asked to see the hidden answer (in this view only). */
+    this.revealed = false;
   }
 
   /** @param {Snapshot} snapshot */
@@ -475,6 +479,32 @@ export class StreamView {
   afterParts() {
     const answering = [...this.parts.values()].some((p) => p.kind === "text" && p.hasContent);
     if (answering) for (const part of this.parts.values()) part.collapse();
+    this.coverHidden();
+  }
+
+  /** Parts the kernel hid (`info.hidden`, e.g. "moderation") stay behind a "Hidden by
+   * moderation — show" control until the reader asks to see them, in this view only. */
+  coverHidden() {
+    const reason = [...this.parts.values()].map((p) => p.info?.hidden).find(Boolean);
+    const covered = Boolean(reason) && !this.revealed;
+    if (reason && !this.cover) {
+      const cover = h("div", "nbs-hidden-cover");
+      cover.setAttribute("role", "note");
+      const show = /** @type {HTMLButtonElement} */ (h("button", "nbs-show", "show"));
+      show.type = "button";
+      show.setAttribute("aria-label", `Show the answer hidden by ${reason}`);
+      show.addEventListener("click", () => {
+        this.revealed = true;
+        this.coverHidden();
+      });
+      cover.append(h("span", "", `Hidden by ${reason} — `), show);
+      this.cover = cover;
+    }
+    if (this.cover) {
+      this.cover.hidden = !covered;
+      if (this.cover.parentNode !== this.body) this.body.prepend(this.cover);
+    }
+    for (const part of this.parts.values()) part.el.hidden = covered;
   }
 
   /**

@@ -386,6 +386,61 @@ describe("splices only into the string the kernel means", () => {
   });
 });
 
+describe("an answer hidden by moderation", () => {
+  const hiddenPatch = (seq) => ({ type: "patch", seq, status: "stopped", final: true,
+    metrics: { stop_reason: "moderation", stop_detail: "flagged: violence", stopped_after_s: 1.2 },
+    parts: [{ id: 0, kind: "text", choice: 0, info: { hidden: "moderation" }, done: false }] });
+  const cover = (root) => root.querySelector(".nbs-hidden-cover");
+
+  it("hides the parts behind a control that reveals them in this view only", () => {
+    const view = new StreamView(document.createElement("div"));
+    view.applyPatch({ type: "patch", seq: 1, status: "streaming",
+      parts: [textOp({ append: ["<p>flagged words</p>\n"], keep: 0, tail: "<p>more</p>" })] });
+    expect(cover(view.body)).toBeNull();
+    expect(view.applyPatch(hiddenPatch(2))).toBe("applied");
+    const control = cover(view.body);
+    expect(control.hidden).toBe(false);
+    expect(control.textContent).toBe("Hidden by moderation — show");
+    const part = view.body.querySelector('[data-part="0"]');
+    expect(part.hidden).toBe(true);
+    expect(part.textContent).toContain("flagged words"); // still there, behind the control
+    // Another view of the same state (a second output, a reloaded page) is hidden too.
+    const other = new StreamView(document.createElement("div"));
+    other.applySnapshot(view.toSnapshot("stopped"));
+    expect(cover(other.body).hidden).toBe(false);
+    expect(other.body.querySelector('[data-part="0"]').hidden).toBe(true);
+    control.querySelector("button").click();
+    expect(control.hidden).toBe(true);
+    expect(part.hidden).toBe(false);
+    expect(other.body.querySelector('[data-part="0"]').hidden).toBe(true);
+    // A later snapshot rebuilding the DOM keeps what this reader chose.
+    view.wantsSnapshot = true;
+    view.applySnapshot(view.toSnapshot("stopped"));
+    expect(view.body.querySelector('[data-part="0"]').hidden).toBe(false);
+    expect(cover(view.body).hidden).toBe(true);
+  });
+
+  it("a view of the saved final state shows the control, and the header says why", async () => {
+    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+    const snapshot = { seq: 3, status: "stopped", metrics: hiddenPatch(3).metrics, parts: [
+      { id: 0, kind: "text", choice: 0, info: { hidden: "moderation" }, done: false,
+        blocks: ["<p>flagged answer</p>"], tail: "" },
+      { id: 1, kind: "reasoning", choice: 0, info: { hidden: "moderation" }, done: true,
+        blocks: ["<p>thoughts</p>"], tail: "" }] };
+    const model = fakeModel({ status: "stopped", _snapshot: await deflated(snapshot) });
+    const el = document.createElement("div");
+    widget.render({ model, el });
+    await vi.waitFor(() => expect(cover(el)).not.toBeNull());
+    expect(cover(el).hidden).toBe(false);
+    expect([...el.querySelectorAll(".nbs-part")].every((p) => p.hidden)).toBe(true);
+    expect(el.querySelector(".nbstream-status").textContent).toMatch(/^Stopped: moderation at 1\.2/);
+    expect(el.querySelector(".nbstream-status").title).toBe("flagged: violence");
+    cover(el).querySelector("button").click();
+    expect([...el.querySelectorAll(".nbs-part")].some((p) => p.hidden)).toBe(false);
+    expect(el.querySelector(".nbstream-body").textContent).toContain("flagged answer");
+  });
+});
+
 describe("safeFragment", () => {
   it("keeps what the renderer makes and drops what could run or escape the box", () => {
     const holder = document.createElement("div");
