@@ -19,19 +19,26 @@ def outputs_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
 
 
-@pytest.mark.timeout(240)
-def test_the_many_answers_example_runs_and_saves_every_answer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def run_offline(notebook: Path, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> list[nbformat.NotebookNode]:
+    """Run an example as nbclient does, with no API key (the demo client), and return its
+    code cells with their outputs."""
     from nbclient import NotebookClient
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
     monkeypatch.setenv("PYTHONPATH", path)  # the kernel imports this checkout's nbstream
-    nb = nbformat.read(EXAMPLE, as_version=4)
+    nb = nbformat.read(notebook, as_version=4)
     NotebookClient(nb, timeout=180, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
-    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.timeout(240)
+def test_the_many_answers_example_runs_and_saves_every_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = run_offline(EXAMPLE, tmp_path, monkeypatch)
     printed = [outputs_text(cell) for cell in code]
 
     assert "the offline demo" in printed[0]
@@ -56,15 +63,7 @@ STOPPING = REPO_ROOT / "examples" / "stopping.ipynb"
 def test_the_stopping_example_stops_each_answer_for_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from nbclient import NotebookClient
-
-    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    path = os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p)
-    monkeypatch.setenv("PYTHONPATH", path)
-    nb = nbformat.read(STOPPING, as_version=4)
-    NotebookClient(nb, timeout=180, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    printed = [outputs_text(cell) for cell in nb.cells if cell.cell_type == "code"]
+    printed = [outputs_text(cell) for cell in run_offline(STOPPING, tmp_path, monkeypatch)]
     assert printed[2].startswith("stopped max_seconds after 2."), printed[2]
     assert printed[4].startswith("loop - the same "), printed[4]
     assert printed[5].startswith("predicate - reached 100 - "), printed[5]

@@ -7,6 +7,7 @@ server, in the kernel, records when it closed).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from test_jupyterlab import ROOT, wait_status
@@ -47,12 +48,18 @@ def state(lab) -> list[dict]:
     return json.loads(out["text"].strip().splitlines()[-1])
 
 
-def test_the_toolbar_interrupt_stops_a_streaming_answer(lab) -> None:
-    lab.open("interrupt", [SETUP_CELL, ASK_CELL, STATE_CELL])
-    page = lab.page
+def start_streaming(lab, name: str, *more_cells: str) -> Any:
+    """Open a notebook of the setup, ask and state cells (and ``more_cells``), run the first
+    two, and return the page once the answer streams."""
+    lab.open(name, [SETUP_CELL, ASK_CELL, STATE_CELL, *more_cells])
     assert not lab.run_cell(0)["errors"]
     assert not lab.run_cell(1)["errors"]
-    assert wait_status(page, ("streaming",)) == "streaming"
+    assert wait_status(lab.page, ("streaming",)) == "streaming"
+    return lab.page
+
+
+def test_the_toolbar_interrupt_stops_a_streaming_answer(lab) -> None:
+    page = start_streaming(lab, "interrupt")
 
     page.locator('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]').click()
     assert wait_status(page, ("stopped",), timeout=10_000) == "stopped"
@@ -66,11 +73,7 @@ def test_the_toolbar_interrupt_stops_a_streaming_answer(lab) -> None:
 
 
 def test_running_the_cell_again_stops_the_answer_it_made(lab) -> None:
-    lab.open("rerun", [SETUP_CELL, ASK_CELL, STATE_CELL])
-    page = lab.page
-    assert not lab.run_cell(0)["errors"]
-    assert not lab.run_cell(1)["errors"]
-    assert wait_status(page, ("streaming",)) == "streaming"
+    page = start_streaming(lab, "rerun")
     assert not lab.run_cell(1)["errors"]  # the same cell again: a new answer replaces it
     page.wait_for_function(
         "(sel) => document.querySelector(sel)?.dataset.status === 'streaming'", arg=ROOT
@@ -82,11 +85,7 @@ def test_running_the_cell_again_stops_the_answer_it_made(lab) -> None:
 
 
 def test_clearing_the_output_of_a_streaming_answer_stops_it(lab) -> None:
-    lab.open("clear", [SETUP_CELL, ASK_CELL, STATE_CELL, "made[0].wait(timeout=10)"])
-    page = lab.page
-    assert not lab.run_cell(0)["errors"]
-    assert not lab.run_cell(1)["errors"]
-    assert wait_status(page, ("streaming",)) == "streaming"
+    page = start_streaming(lab, "clear", "made[0].wait(timeout=10)")
     page.evaluate("""() => {
       const app = window.jupyterapp;
       const panel = app.shell.currentWidget;
