@@ -12,9 +12,7 @@ _TESTS = Path(__file__).resolve().parent
 if str(_TESTS) not in sys.path:  # `from sse_server import ...` works in any import mode
     sys.path.insert(0, str(_TESTS))
 
-from sse_server import SSEServer  # noqa: E402
-
-API_KEY = "sk-test-nbstream-SECRET-0123456789"
+from sse_server import API_KEY, SSEServer  # noqa: E402  (API_KEY: for the fixtures)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -117,6 +117,10 @@ _REASONS = {
 }
 
 
+API_KEY = "sk-test-nbstream-SECRET-0123456789"
+"""The key of the clients the tests make (a secret nbstream must never show)."""
+
+
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.002) -> bool:
     """Poll ``predicate`` until it is truthy or ``timeout`` passes; return whether it held.
 

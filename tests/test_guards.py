@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from conftest import API_KEY  # noqa: F401  (the loopback fixtures come from conftest)
 from sse_server import Script, _responses_wire, wait_until
 from test_loopback import full_script, partial_script, responses_events
 

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import API_KEY
 from kernel_helpers import KernelSession, kernel_session
+from sse_server import API_KEY
 from test_loopback import partial_script
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]

@@ -18,8 +18,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import API_KEY
-from sse_server import Script, wait_until
+from sse_server import API_KEY, Script, wait_until
 from test_loopback import BUILDERS, KWARGS, responses_events
 
 import nbstream
