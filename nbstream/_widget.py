@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import html as html_lib
 import json
-import re
 import threading
 import uuid
 import zlib
@@ -49,24 +47,12 @@ from ._connection import ConnectionTracker
 from ._guards import Guards
 from ._markdown import highlight_css
 from ._moderation import Moderator
-from ._reasons import describe_stop
 from ._runner import Controller
 from ._runtime import runtime
+from ._static import static_copy
 
 COMPRESS_FROM = 2048
 """Patches whose parts serialise to this many bytes or more are sent deflated."""
-_HEADING = re.compile(r"<h([1-6])>")
-
-
-def static_html(html: str) -> str:
-    """The answer's HTML as the static copy holds it: headings marked ``tocSkip``.
-
-    JupyterLab's and Notebook 7's table of contents list the headings of ``text/html``
-    outputs and insert a numbering ``<span>`` into each of them, in the page: into the live
-    widget too once it has moved into the copy's place, re-shaping committed blocks under the
-    reader's selection. A model's answer is not the notebook's outline either (the live widget's
-    headings are never listed), so the copy's headings stay out of it."""
-    return _HEADING.sub(r'<h\1 class="tocSkip">', html)
 
 
 def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) -> None:
@@ -197,44 +183,12 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _static_bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The final answer for wherever widgets do not run (nbconvert, GitHub, a restarted
-        kernel) and for the saved notebook: our own escaped rendering, no widget view.
-        Deliberately no text/markdown: nbconvert renders that with raw HTML passed through,
-        so model output could run script in an export."""
-        key = html_lib.escape(self._key, quote=True)
-        status = html_lib.escape(self._controller.status, quote=True)
-        static = (
-            f'<div class="nbstream-static" data-nbstream-key="{key}" data-status="{status}">'
-            f"{self._static_answer()}{self._static_note()}</div>"
-        )
-        return {"text/html": static, "text/plain": repr(self)}, {}
-
-    def _static_answer(self) -> str:
-        """The answer's HTML; one hidden by moderation is kept behind a closed ``<details>``
-        ("Hidden by moderation — show"): no script, so nbconvert's export hides it too."""
-        answer = static_html(self.html)
-        hidden = self._read(lambda doc: doc.hidden)
-        if not hidden:
-            return answer
-        said = html_lib.escape(f"Hidden by {hidden} — show")
-        return (f'<details class="nbstream-hidden" data-hidden="{html_lib.escape(hidden)}">'
-                f"<summary>{said}</summary>{answer}</details>")
-
-    def _static_note(self) -> str:
-        """For an answer that did not complete, what ended it (the partial text stays above
-        it): a saved notebook must not pass a cut answer off as a whole one."""
-        status, error = self._controller.status, self._controller.error
-        if status == "error":
-            text = f"Error: {error}" if error else "Error"
-        elif status == "stopped":
-            metrics = self.metrics
-            said = describe_stop(metrics.get("stop_reason"), metrics.get("stopped_after_s"))
-            text = f"{said}, before the answer was complete."
-            if metrics.get("stop_reason") == "moderation":  # (the answer may be whole: hidden)
-                detail = metrics.get("stop_detail")
-                text = f"{said}{f' ({detail})' if detail else ''}: the answer is hidden."
-        else:
-            return ""
-        return f'<p class="nbstream-static-note" role="note"><em>{html_lib.escape(text)}</em></p>'
+        kernel) and for the saved notebook (see ``_static.py``): no widget view."""
+        controller = self._controller
+        copy = static_copy(self._key, controller.status, self.html,
+                           hidden=self._read(lambda doc: doc.hidden), error=controller.error,
+                           metrics=self.metrics)
+        return {"text/html": copy, "text/plain": repr(self)}, {}
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -18,7 +18,7 @@ import pytest
 from kernel_helpers import KernelSession, Received, kernel_session, max_per_window
 from page_model import apply_ops, shown_html
 
-from nbstream._widget import static_html
+from nbstream._static import static_html
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
 

@@ -20,7 +20,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from nbstream._widget import static_html
+from nbstream._static import static_html
 
 pytestmark = [pytest.mark.kernel, pytest.mark.timeout(240)]
 

@@ -29,7 +29,7 @@ for _p in (_HERE, _HERE.parent):
 from test_frontend import STATE_CELL, html_text, kernel_state, slow_cell  # noqa: E402
 from test_jupyterlab import BODY, ROOT, wait_status  # noqa: E402
 
-from nbstream._widget import static_html  # noqa: E402
+from nbstream._static import static_html  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
