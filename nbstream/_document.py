@@ -29,7 +29,7 @@ from ._events import (
     StreamFailed,
     UsageReported,
 )
-from ._prices import Prices, cost_usd, price_of
+from ._prices import Pricing
 from ._stats import Reservoir, Timeline
 from ._text import append_in_place
 
@@ -119,8 +119,8 @@ class Document:
         self.first_token_at: float | None = None
         self.last_token_at: float | None = None
         self.ended_at: float | None = None
-        self._pricing: tuple[Prices | None, str | None, int] | None = None
-        self._price: tuple[float, float] | None = None
+        self.pricing: Pricing | None = None
+        """How to price the stream (set by its controller), for ``metrics["cost_usd"]``."""
         self.stop_reason: str | None = None
         """Why the stream was stopped (``"user"``, ``"interrupt"``, ``"loop"``, ...), if it was."""
         self.stop_detail: str | None = None
@@ -362,27 +362,12 @@ class Document:
                 return usage[name], False
         return self.deltas, True
 
-    def set_pricing(self, prices: Prices | None, model: str | None, input_tokens: int) -> None:
-        """Price the stream: the caller's prices (else the table's), the requested model (the
-        stream's own once it says), and the request's input tokens, estimated."""
-        self._pricing = (prices, model, input_tokens)
-
     def cost(self) -> tuple[float, bool] | None:
         """``(USD, estimated)`` so far, or ``None`` when no price is known for the model."""
-        if self._pricing is None:
+        if self.pricing is None:
             return None
-        prices, requested, input_estimate = self._pricing
-        if self._price is None:
-            self._price = price_of(self.model, prices) or price_of(requested, prices)
-            if self._price is None:
-                return None
-        usage = self.usage or {}
-        input_tokens = next((usage[k] for k in ("input_tokens", "prompt_tokens")
-                             if isinstance(usage.get(k), int)), None)
         output_tokens, estimated = self.output_tokens()
-        spent = cost_usd(self._price, input_estimate if input_tokens is None else input_tokens,
-                         output_tokens)
-        return spent, estimated or input_tokens is None
+        return self.pricing.cost(self.model, self.usage, output_tokens, estimated)
 
     def metrics(self) -> dict[str, Any]:
         """Per-stream metrics (see DESIGN.md); live while streaming, final after."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 PRICES_CHECKED = "2025-08"
@@ -75,3 +76,30 @@ def input_tokens_estimate(arguments: Mapping[str, Any]) -> int:
 def cost_usd(price: tuple[float, float], input_tokens: int, output_tokens: int) -> float:
     """Dollars for that many tokens at ``price`` (per million)."""
     return (input_tokens * price[0] + output_tokens * price[1]) / 1_000_000
+
+
+@dataclass
+class Pricing:
+    """How one stream is priced: the caller's prices (else the table's), the requested model
+    (the stream's own once it says) and the request's input tokens, estimated."""
+
+    prices: Prices | None
+    requested_model: str | None
+    input_estimate: int
+    _price: tuple[float, float] | None = field(default=None, repr=False)
+
+    def cost(self, model: str | None, usage: Mapping[str, Any] | None, output_tokens: int,
+             output_estimated: bool) -> tuple[float, bool] | None:
+        """``(USD, estimated)``: the usage's input tokens once reported, else the estimate."""
+        if self._price is None:
+            self._price = price_of(model, self.prices) or price_of(self.requested_model,
+                                                                   self.prices)
+            if self._price is None:
+                return None
+        usage = usage or {}
+        input_tokens = next((usage[k] for k in ("input_tokens", "prompt_tokens")
+                             if isinstance(usage.get(k), int)), None)
+        spent = cost_usd(self._price,
+                         self.input_estimate if input_tokens is None else input_tokens,
+                         output_tokens)
+        return spent, output_estimated or input_tokens is None

@@ -33,7 +33,7 @@ from ._errors import PublishFailed, describe_error, not_streamed
 from ._events import Event
 from ._guards import Guards, GuardWatch
 from ._moderation import ModerationWatch, Moderator
-from ._prices import input_tokens_estimate
+from ._prices import Pricing, input_tokens_estimate
 from ._runtime import Runtime, runtime
 
 _log = logging.getLogger("nbstream")
@@ -88,8 +88,8 @@ class Controller:
         guards = guards if guards is not None else Guards.none()
         self._guard = GuardWatch(guards, subject)
         request = request or {}
-        self.document.set_pricing(guards.prices, request.get("model"),
-                                  input_tokens_estimate(request))
+        self.document.pricing = Pricing(guards.prices, request.get("model"),
+                                        input_tokens_estimate(request))
         self._moderation = None if moderate is None \
             else ModerationWatch(moderate, self, lambda: self._loop)
         self.channel = StreamChannel(self, publish, watched)
