@@ -211,12 +211,21 @@ def _check_priced(api: str, guards: Guards | None, model: Any) -> None:
         )
 
 
+def _options(api: str, guards: Any, moderate: Any, title: Any,
+             client: Any = None) -> dict[str, Any]:
+    """nbstream's own options of a call, checked (wrong ones fail here, at the call), as
+    :class:`StreamWidget` takes them."""
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"nbstream.{api}(title=...) expects a str (a label for the answer), "
+                        f"got {type(title).__name__}")
+    return {"guards": _checked_guards(api, guards), "title": title,
+            "moderate": moderator(api, moderate, client)}
+
+
 def _request(api: str, client: Any, kwargs: dict[str, Any],
-             guards: Guards | None = None, moderate: Moderate = None) -> StreamWidget:
-    guards = _checked_guards(api, guards)
-    _check_priced(api, guards, kwargs.get("model"))
+             options: dict[str, Any]) -> StreamWidget:
+    _check_priced(api, options["guards"], kwargs.get("model"))
     create = _create_method(client, api)
-    moderation = moderator(api, moderate, client)  # (the client's own, untracked)
     _check_kwargs(api, kwargs, create)
     arguments = {**kwargs, "stream": True}
     if api == "chat" and "stream_options" not in arguments:
@@ -230,13 +239,11 @@ def _request(api: str, client: Any, kwargs: dict[str, Any],
         _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
         return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets,
-                            guards=guards, cancel_remote=cancel_remote, request=kwargs,
-                            moderate=moderation)
+                            cancel_remote=cancel_remote, request=kwargs, **options)
     tracker = ConnectionTracker()
     create = _create_method(tracked_client(client, tracker), api)
     return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
-                        secrets=secrets, guards=guards, cancel_remote=cancel_remote,
-                        request=kwargs, moderate=moderation)
+                        secrets=secrets, cancel_remote=cancel_remote, request=kwargs, **options)
 
 
 def _know_the_platform(client: Any) -> None:
@@ -255,7 +262,7 @@ def _know_the_platform(client: Any) -> None:
 
 
 def responses(client: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
-              **create_kwargs: Any) -> StreamWidget:
+              title: str | None = None, **create_kwargs: Any) -> StreamWidget:
     """Stream ``client.responses.create(**create_kwargs, stream=True)`` into a live widget.
 
     The request is made in the background: this returns at once with
@@ -266,23 +273,30 @@ def responses(client: Any, /, *, guards: Guards | None = None, moderate: Moderat
     background as it grows, and a flagged one is stopped (``stop_reason == "moderation"``)
     and hidden behind a "Hidden by moderation — show" control (the same on every entry point).
     """
-    return _request("responses", client, create_kwargs, guards, moderate)
+    return _request("responses", client, create_kwargs,
+                    _options("responses", guards, moderate, title, client))
 
 
 def chat(client: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
-         **create_kwargs: Any) -> StreamWidget:
+         title: str | None = None, **create_kwargs: Any) -> StreamWidget:
     """Stream ``client.chat.completions.create(**create_kwargs, stream=True)`` into a widget.
 
     Asks for usage (``stream_options={"include_usage": True}``) unless you pass
     ``stream_options`` yourself.
+
+    nbstream's own options (keyword-only, on every entry point): ``guards=``, ``moderate=``
+    (see :func:`responses`) and ``title=``, a label shown in the header and kept in the saved
+    copy.
     """
-    return _request("chat", client, create_kwargs, guards, moderate)
+    return _request("chat", client, create_kwargs,
+                    _options("chat", guards, moderate, title, client))
 
 
 def completions(client: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
-                **create_kwargs: Any) -> StreamWidget:
+                title: str | None = None, **create_kwargs: Any) -> StreamWidget:
     """Stream legacy ``client.completions.create(**create_kwargs, stream=True)`` into a widget."""
-    return _request("completions", client, create_kwargs, guards, moderate)
+    return _request("completions", client, create_kwargs,
+                    _options("completions", guards, moderate, title, client))
 
 
 _NOT_STREAMS = (bytes, bytearray, dict, int, float, bool, type(None))
@@ -328,8 +342,8 @@ def _is_stream_like(source: Any) -> bool:
     )
 
 
-def stream(source: Any, /, *, guards: Guards | None = None,
-           moderate: Moderate = None) -> StreamWidget:
+def stream(source: Any, /, *, guards: Guards | None = None, moderate: Moderate = None,
+           title: str | None = None) -> StreamWidget:
     """Show any stream live: a Responses/Chat/Completions stream (sync or async), a
     ``client.responses.stream(...)`` or ``client.chat.completions.stream(...)`` manager, any
     iterable or async iterable of ``str``, or a zero-argument callable returning one of these.
@@ -337,20 +351,17 @@ def stream(source: Any, /, *, guards: Guards | None = None,
     ``moderate=`` takes a callable or ``("openai", client)`` (a stream has no client of its
     own to moderate with).
     """
-    guards = _checked_guards("stream", guards)
-    moderation = moderator("stream", moderate)
+    options = _options("stream", guards, moderate, title)
     problem = _describe_source_error(source)
     if problem:
         raise TypeError(problem)
     if isinstance(source, str):
         text = source
-        return StreamWidget(lambda: iter([text]), source_is_async=False, guards=guards,
-                            moderate=moderation)
+        return StreamWidget(lambda: iter([text]), source_is_async=False, **options)
     if _is_stream_like(source) and not isinstance(source, _NOT_STREAMS):
-        return StreamWidget(lambda: source, source_is_async=is_async_source(source),
-                            guards=guards, moderate=moderation)
+        return StreamWidget(lambda: source, source_is_async=is_async_source(source), **options)
     if callable(source) and not isinstance(source, type):
-        return StreamWidget(source, source_is_async=None, guards=guards, moderate=moderation)
+        return StreamWidget(source, source_is_async=None, **options)
     raise TypeError(
         "nbstream.stream() expects a stream: an OpenAI stream (create(..., stream=True)), a "
         "client.responses.stream(...) manager, an iterable or async iterable of str, or a "

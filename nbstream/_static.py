@@ -27,14 +27,17 @@ def static_html(html: str) -> str:
     return _HEADING.sub(r'<h\1 class="tocSkip">', html)
 
 
-def static_copy(key: str, status: str, html: str, *, hidden: str | None = None,
-                error: str | None = None, metrics: dict[str, Any] | None = None) -> str:
+def static_copy(key: str, status: str, html: str, *, title: str = "",
+                hidden: str | None = None, error: str | None = None,
+                metrics: dict[str, Any] | None = None) -> str:
     """The ``text/html`` of the copy: ``<div class="nbstream-static" data-nbstream-key=...>``
     (the page's live widget moves into its place), the answer, and what ended a cut one."""
     key = html_lib.escape(key, quote=True)
     quoted = html_lib.escape(status, quote=True)
+    head = (f'<p class="nbstream-static-title"><strong>{html_lib.escape(title)}</strong></p>'
+            if title else "")
     return (f'<div class="nbstream-static" data-nbstream-key="{key}" data-status="{quoted}">'
-            f"{_answer(html, hidden)}{_note(status, error, metrics or {})}</div>")
+            f"{head}{_answer(html, hidden)}{_note(status, error, metrics or {})}</div>")
 
 
 def _answer(html: str, hidden: str | None) -> str:

@@ -10,6 +10,8 @@ Synced traits:
 - ``_snapshot`` (``bytes``, default ``b""``): the whole rendered state (parts, metrics,
   error, event log) as deflated JSON, set when the stream ends, so views that join later and
   saved widget state show the answer (about a fifth of the HTML's size, sent once).
+- ``title`` (``str``, default ``""``): a label shown in the header (``title=`` on every
+  entry point; set it to change it) and kept in the saved copy.
 - ``_key`` (``str``): an id of this widget, the same for all its views (each view gets its own
   model proxy), so a view re-created in place can take over its predecessor's DOM.
   While streaming, views receive small sequence-numbered patches as custom messages instead,
@@ -95,6 +97,8 @@ class StreamWidget(anywidget.AnyWidget):
     status = traitlets.Unicode("pending", read_only=True).tag(sync=True)
     _snapshot = traitlets.Bytes(b"", read_only=True).tag(sync=True)
     _key = traitlets.Unicode(read_only=True).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    """A label for the answer, shown in its header and kept in the saved copy (``title=``)."""
 
     @traitlets.default("_key")
     def _new_key(self) -> str:  # in the comm's opening state: no update message of its own
@@ -104,9 +108,9 @@ class StreamWidget(anywidget.AnyWidget):
                  connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
                  guards: Guards | None = None,
                  cancel_remote: Callable[[str], Any] | None = None,
-                 request: dict[str, Any] | None = None, moderate: Moderator | None = None,
-                 **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+                 request: dict[str, Any] | None = None, title: str | None = None,
+                 moderate: Moderator | None = None, **kwargs: Any) -> None:
+        super().__init__(title=title or "", **kwargs)  # in the comm's opening state
         self._status_lock = threading.Lock()
         # Displays showing the live view, and the static copy once the stream has ended: both
         # under one lock, so a display is either updated at the end or shown static.
@@ -185,7 +189,7 @@ class StreamWidget(anywidget.AnyWidget):
         """The final answer for wherever widgets do not run (nbconvert, GitHub, a restarted
         kernel) and for the saved notebook (see ``_static.py``): no widget view."""
         controller = self._controller
-        copy = static_copy(self._key, controller.status, self.html,
+        copy = static_copy(self._key, controller.status, self.html, title=self.title,
                            hidden=self._read(lambda doc: doc.hidden), error=controller.error,
                            metrics=self.metrics)
         return {"text/html": copy, "text/plain": repr(self)}, {}
@@ -363,7 +367,8 @@ class StreamWidget(anywidget.AnyWidget):
         hidden = self._read(lambda doc: doc.hidden)
         if hidden:  # (the saved copy's text/plain too: the text stays in w.text)
             return f"<StreamWidget status={status!r} chars={len(text)} hidden by {hidden}>"
-        return f"<StreamWidget status={status!r} chars={len(text)} text={preview!r}>"
+        label = f" title={self.title!r}" if self.title else ""
+        return f"<StreamWidget{label} status={status!r} chars={len(text)} text={preview!r}>"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         self._controller.channel.watch()  # shown by a front-end without _ipython_display_

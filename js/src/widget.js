@@ -614,6 +614,13 @@ function build({ model, el }) {
   const header = h("div", "nbstream-header");
   const dot = h("span", "nbstream-dot");
   const label = h("span", "nbstream-status");
+  const title = h("span", "nbstream-title");
+  const showTitle = () => {
+    title.textContent = String(model.get("title") || ""); // text, never markup
+    title.title = title.textContent;
+    title.hidden = !title.textContent;
+  };
+  showTitle();
   const modelName = h("span", "nbstream-model");
   const elapsed = h("span", "nbstream-elapsed");
   const copy = /** @type {HTMLButtonElement} */ (h("button", "nbstream-action", "Copy"));
@@ -628,7 +635,8 @@ function build({ model, el }) {
   stop.type = "button";
   stop.setAttribute("aria-label", "Stop generation");
   stop.title = "Stop generation (closes the connection; Esc)";
-  header.append(dot, label, modelName, elapsed, h("span", "nbstream-spacer"), copy, raw, stop);
+  header.append(dot, title, label, modelName, elapsed, h("span", "nbstream-spacer"), copy, raw,
+    stop);
   const view = new StreamView(root);
   const frameBox = h("div", "nbstream-frame");
   const rawBox = /** @type {HTMLPreElement} */ (h("pre", "nbstream-raw"));
@@ -887,6 +895,7 @@ function build({ model, el }) {
   model.on("msg:custom", onMessage);
   model.on("change:status", showStatus);
   model.on("change:_snapshot", onSnapshot);
+  model.on("change:title", showTitle);
   stop.addEventListener("click", onStop);
   copy.addEventListener("click", onCopy);
   raw.addEventListener("click", onRaw);
@@ -910,6 +919,7 @@ function build({ model, el }) {
       model.off("msg:custom", onMessage);
       model.off("change:status", showStatus);
       model.off("change:_snapshot", onSnapshot);
+      model.off("change:title", showTitle);
     },
   };
   return instance;

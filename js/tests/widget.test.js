@@ -168,6 +168,22 @@ describe("render", () => {
   });
 });
 
+describe("the title", () => {
+  it("shows the title as text, and follows a change", () => {
+    const model = fakeModel({ status: "done", title: '<img src=x onerror="alert(1)"> run 1' });
+    const el = document.createElement("div");
+    const cleanup = widget.render({ model, el });
+    const title = el.querySelector(".nbstream-title");
+    expect(title.textContent).toBe('<img src=x onerror="alert(1)"> run 1');
+    expect(el.querySelector("img")).toBe(null);
+    model.set("title", "run 2");
+    expect(title.textContent).toBe("run 2");
+    model.set("title", "");
+    expect(title.hidden).toBe(true);
+    cleanup();
+  });
+});
+
 describe("why it stopped, and what it cost", () => {
   it("says the reason and when, and nothing more for the Stop button", async () => {
     const { stoppedLabel } = await import("../src/widget.js");
