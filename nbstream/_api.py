@@ -238,12 +238,32 @@ def _request(api: str, client: Any, kwargs: dict[str, Any],
     if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
         _know_the_platform(client)
         # Stop cancels the task, which closes a connection still waiting for its response.
-        return StreamWidget(lambda: create(**arguments), source_is_async=True, secrets=secrets,
-                            cancel_remote=cancel_remote, request=kwargs, **options)
-    tracker = ConnectionTracker()
-    create = _create_method(tracked_client(client, tracker), api)
-    return StreamWidget(lambda: create(**arguments), source_is_async=False, connection=tracker,
-                        secrets=secrets, cancel_remote=cancel_remote, request=kwargs, **options)
+        widget = StreamWidget(lambda: create(**arguments), source_is_async=True,
+                              secrets=secrets, cancel_remote=cancel_remote, request=kwargs,
+                              **options)
+    else:
+        tracker = ConnectionTracker()
+        create = _create_method(tracked_client(client, tracker), api)
+        widget = StreamWidget(lambda: create(**arguments), source_is_async=False,
+                              connection=tracker, secrets=secrets, cancel_remote=cancel_remote,
+                              request=kwargs, **options)
+    widget._made = (api, dict(kwargs), _remaker(api, client, options))
+    return widget
+
+
+def _remaker(api: str, client: Any, options: dict[str, Any]) -> Any:
+    """How ``w.reply()`` makes the next request: the same client and nbstream options (but
+    the title), the given ones (``title=``, ``guards=``, ``moderate=``) instead."""
+
+    def remake(kwargs: dict[str, Any], own: dict[str, Any]) -> StreamWidget:
+        merged = {**options, "title": None}
+        if own:
+            checked = _options(api, own.get("guards"), own.get("moderate"), own.get("title"),
+                               client)
+            merged.update({name: checked[name] for name in own})
+        return _request(api, client, kwargs, merged)
+
+    return remake
 
 
 def _know_the_platform(client: Any) -> None:

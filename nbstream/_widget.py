@@ -46,6 +46,7 @@ import traitlets
 
 from . import _session
 from ._connection import ConnectionTracker
+from ._followup import Answer, next_request
 from ._guards import Guards
 from ._markdown import highlight_css
 from ._moderation import Moderator
@@ -117,6 +118,9 @@ class StreamWidget(anywidget.AnyWidget):
         self._display_lock = threading.Lock()
         self._displays: list[Any] = []
         self._static: tuple[dict[str, Any], dict[str, Any]] | None = None
+        # For reply(): the API, the create arguments and how to make the next request (set
+        # by nbstream.responses() / chat() / completions(); never synced).
+        self._made: tuple[str, dict[str, Any], Callable[..., StreamWidget]] | None = None
         # Publish from every thread as the cell that made the widget: ipykernel routes a
         # page's messages for a comm to the subshell of the request current when the comm
         # last published, and a request of a page's subshell can be gone a moment later
@@ -321,6 +325,28 @@ class StreamWidget(anywidget.AnyWidget):
         (``stop_reason`` becomes ``"user"``).
         """
         self._controller.stop("user")
+
+    def reply(self, input: Any, /, **overrides: Any) -> StreamWidget:
+        """A new widget that continues the conversation from this answer.
+
+        Responses: ``previous_response_id`` is this answer's; Chat: the messages, this answer
+        (its tool calls included) and ``input`` (a ``str`` is a user message; a list of
+        messages, e.g. tool results, goes as it is); Completions: the prompt, this answer and
+        ``input``. Every other create argument is kept; ``overrides`` win, and may also set
+        nbstream's ``title=``, ``guards=`` and ``moderate=``.
+        """
+        if self._made is None:
+            raise TypeError("reply() continues a request nbstream made: a widget of "
+                            "nbstream.responses(), chat() or completions(), not of "
+                            "nbstream.stream().")
+        if not self._controller.ended:
+            raise RuntimeError("reply(): the answer is still streaming; wait for it "
+                               "(`await w` or `w.wait()`) or stop it, then reply.")
+        api, request, remake = self._made
+        own = {name: overrides.pop(name) for name in ("title", "guards", "moderate")
+               if name in overrides}
+        answer = Answer(self.text, self.tool_calls, self.metrics.get("response_id"))
+        return remake(next_request(api, request, answer, input, overrides), own)
 
     def close(self) -> None:
         """Close the widget (its views go from the page) and stop its stream (``"closed"``,
