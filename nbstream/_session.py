@@ -18,9 +18,11 @@ and a small thread, ``nbstream-signals``, does the stopping.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import queue
 import signal
+import sys
 import threading
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -85,6 +87,7 @@ def configure(*, guards: Guards | None = _UNSET, stop_on_interrupt: bool = _UNSE
 def register(widget: StreamWidget) -> None:
     """A stream starts: remember it (and the cell that made it) until it ends."""
     _hook_the_kernel()
+    _hook_the_exit()
     with _lock:
         _live[id(widget)] = (widget, _current_cell_id())
 
@@ -144,6 +147,29 @@ def _hook_the_kernel() -> None:
     kernel.shell.events.register("pre_run_cell", _before_a_cell)
     threading.Thread(target=_serve_requests, name="nbstream-signals", daemon=True).start()
     _wrap_sigint(kernel)
+
+
+_exit_hooked = False
+
+
+def _hook_the_exit() -> None:
+    global _exit_hooked
+    if not _exit_hooked:
+        _exit_hooked = True
+        atexit.register(_at_exit)
+
+
+def _at_exit() -> None:
+    """Python is exiting (a script's end) with answers still streaming: they are cut. Stop
+    them (their connections close) and say so, rather than drop them silently."""
+    cut = 0
+    for widget in live():
+        with contextlib.suppress(Exception):  # (a loop already closed, no thread to start)
+            cut += widget._controller.stop("closed")
+    if cut:
+        answers = "an answer was" if cut == 1 else f"{cut} answers were"
+        print(f"nbstream: {answers} still streaming when Python exited, and stopped there "
+              "(wait for an answer with w.wait(), or `await w`).", file=sys.stderr)
 
 
 def _before_a_cell(_info: Any = None) -> None:

@@ -209,6 +209,11 @@ class StreamWidget(anywidget.AnyWidget):
                 # Ended already: the static copy, so the output never holds a widget view.
                 display(self._static[0], metadata=self._static[1], raw=True)
                 return
+            if not _in_a_kernel():
+                # A terminal (IPython without a kernel) prints a display at once: there is no
+                # output to update later, and an update would print again in a later cell.
+                display(live[0], metadata=live[1], raw=True)
+                return
             handle = display(live[0], metadata=live[1], raw=True, display_id=True)
             if handle is not None:
                 self._displays.append(handle)
