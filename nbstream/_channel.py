@@ -78,24 +78,22 @@ class StreamChannel:
         with self._lock:
             if s.ended:
                 return (now, 1, False) if self._snapshot_wanted else None
+            # The end may wait for the last moderation check (which wakes the clock).
             held = s.end_held(now) if s.consumer_done else None
-            if held is not None:  # the end waits for the last moderation check (it wakes us)
-                if self._snapshot_wanted:
-                    return now, 2, False
-                if s.dirty and self._watched:
-                    return min(self.last_frame + self._rest, held), 1, False
-                return held, END_MESSAGES, True
-            if s.consumer_done or (s.stop_requested and not s.consumer_started):
-                return now, END_MESSAGES, True  # (or a sync source stopped before it started)
-            if s.stop_requested:  # the consumer normally returns at once; a stuck one is
-                return s.stopped_at + STUCK_SOURCE_GRACE, END_MESSAGES, True  # left behind
+            if held is None:
+                if s.consumer_done or (s.stop_requested and not s.consumer_started):
+                    return now, END_MESSAGES, True  # (or a sync source stopped before it ran)
+                if s.stop_requested:  # the consumer normally returns at once; a stuck one is
+                    return s.stopped_at + STUCK_SOURCE_GRACE, END_MESSAGES, True  # left behind
             if self._snapshot_wanted:
                 return now, 2, False
-            guard = s.guard_deadline()
+            limit = held if held is not None else s.guard_deadline()
             if s.dirty and self._watched:
                 when = self.last_frame + self._rest
-                return (when if guard is None else min(when, guard)), 1, False
-            return None if guard is None else (guard, 0, False)
+                return (when if limit is None else min(when, limit)), 1, False
+            if held is not None:
+                return held, END_MESSAGES, True
+            return None if limit is None else (limit, 0, False)
 
     def frame(self) -> tuple[int, bool]:
         """Publish what is due now; returns ``(messages sent, ended)``. Never raises."""

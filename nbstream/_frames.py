@@ -38,11 +38,6 @@ class Frames:
         self._builder = PatchBuilder()
         self._last_metrics = 0.0
 
-    @property
-    def seq(self) -> int:
-        """The sequence number of the last patch."""
-        return self._builder.seq
-
     def copy(self, document: Document, status: str, error: str | None,
              final: bool) -> Copy:
         """What changed since the last frame (call with the stream's lock held)."""

@@ -28,13 +28,14 @@ on. When a check flags, the stream stops with ``stop_reason == "moderation"`` (t
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import inspect
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from ._runtime import settle
 
 if TYPE_CHECKING:
     from ._document import Document
@@ -159,23 +160,10 @@ def _categories(result: Any) -> dict[str, Any]:
     return categories if isinstance(categories, dict) else {}
 
 
-async def _await(awaitable: Any) -> Any:
-    return await awaitable
-
-
 def _settle(value: Any, loop: asyncio.AbstractEventLoop | None) -> Any:
-    """The value, awaited if it is awaitable (called on a worker thread): on the stream's
-    event loop while it runs (an async client belongs to it), else on a loop of its own."""
-    if not inspect.isawaitable(value):
-        return value
-    if loop is not None and loop.is_running():
-        future = asyncio.run_coroutine_threadsafe(_await(value), loop)
-        try:
-            return future.result(CALL_TIMEOUT + 1.0)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise TimeoutError(f"the moderator took more than {CALL_TIMEOUT:g} s") from None
-    return asyncio.run(_await(value))
+    """The moderator's answer, awaited if need be (on a worker thread: see ``settle``)."""
+    return settle(value, loop, CALL_TIMEOUT + 1.0,
+                  f"the moderator took more than {CALL_TIMEOUT:g} s")
 
 
 def spans(length: int, checked: int) -> list[tuple[int, int]]:

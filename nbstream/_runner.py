@@ -34,14 +34,13 @@ from ._events import Event
 from ._guards import Guards, GuardWatch
 from ._moderation import ModerationWatch, Moderator
 from ._prices import Pricing, input_tokens_estimate
-from ._runtime import Runtime, runtime
+from ._runtime import Runtime, runtime, settle
+
+CANCEL_TIMEOUT = 30.0
+"""Seconds the ``responses.cancel`` call of a stopped background response may take."""
 
 _log = logging.getLogger("nbstream")
 __all__ = ["Controller", "describe_error", "is_async_source"]
-
-
-async def _awaited(result: Any) -> Any:
-    return await result
 
 
 class _Stopped(Exception):
@@ -293,26 +292,13 @@ class Controller:
         (``responses.cancel(id)``), never blocking the caller (a worker thread, or the
         stream's loop for an async client)."""
 
-        def failed(exc: BaseException) -> None:
-            _log.warning("nbstream: cancelling background response %s failed: %s",
-                         response_id, describe_error(exc, cleaner=self._clean))
-
         def call() -> None:
             try:
-                result = cancel(response_id)
-                if inspect.isawaitable(result):
-                    loop = self._loop
-                    if loop is None or not loop.is_running():
-                        raise RuntimeError("the stream's event loop is not running")
-                    done = asyncio.run_coroutine_threadsafe(_awaited(result), loop)
-                    done.add_done_callback(reported)
+                settle(cancel(response_id), self._loop, CANCEL_TIMEOUT,
+                       f"cancelling took more than {CANCEL_TIMEOUT:g} s")
             except Exception as exc:
-                failed(exc)
-
-        def reported(future: concurrent.futures.Future[Any]) -> None:
-            exc = None if future.cancelled() else future.exception()
-            if exc is not None:
-                failed(exc)
+                _log.warning("nbstream: cancelling background response %s failed: %s",
+                             response_id, describe_error(exc, cleaner=self._clean))
 
         self.runtime.run_source(call)
 

@@ -23,10 +23,13 @@ one channel that publishes all its panes in one message.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import inspect
 import logging
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from ._workers import IDLE_SECONDS as WORKER_IDLE_SECONDS
 from ._workers import Job, Workers
@@ -143,11 +146,6 @@ class Runtime:
                 counts[thread.name] = counts.get(thread.name, 0) + 1
         return counts
 
-    def live(self) -> int:
-        """How many channels the clock serves now."""
-        with self._lock:
-            return len(self._channels)
-
     # --- the clock --------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -209,6 +207,27 @@ class Runtime:
                 return channel, None
             return None, delay if soonest is None else min(delay, soonest - now)
         return None, None if soonest is None else soonest - now
+
+
+async def _awaited(value: Any) -> Any:
+    return await value
+
+
+def settle(value: Any, loop: asyncio.AbstractEventLoop | None, wait: float,
+           too_slow: str) -> Any:
+    """``value``, awaited if it is awaitable, from a worker thread: on the stream's event loop
+    while it runs (an async client belongs to it; at most ``wait`` seconds, then
+    ``TimeoutError(too_slow)``), else on a loop of its own."""
+    if not inspect.isawaitable(value):
+        return value
+    if loop is not None and loop.is_running():
+        future = asyncio.run_coroutine_threadsafe(_awaited(value), loop)
+        try:
+            return future.result(wait)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise TimeoutError(too_slow) from None
+    return asyncio.run(_awaited(value))
 
 
 _RUNTIME: Runtime | None = None

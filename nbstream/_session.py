@@ -116,7 +116,8 @@ def stop_all(reason: str = "user") -> int:
 # --- the kernel's hooks ---------------------------------------------------------------
 
 
-def _kernel() -> Any:
+def running_kernel() -> Any:
+    """The Jupyter kernel this process is (``None`` in a script or a terminal IPython)."""
     from IPython import get_ipython
 
     return getattr(get_ipython(), "kernel", None)
@@ -124,7 +125,7 @@ def _kernel() -> Any:
 
 def _current_cell_id() -> str | None:
     """The ``cellId`` of the execute request being handled, if the front-end sent one."""
-    kernel = _kernel()
+    kernel = running_kernel()
     get_parent = getattr(kernel, "get_parent", None)
     if not callable(get_parent):
         return None
@@ -140,7 +141,7 @@ def _hook_the_kernel() -> None:
     global _hooked
     if _hooked:
         return
-    kernel = _kernel()
+    kernel = running_kernel()
     if kernel is None or threading.current_thread() is not threading.main_thread():
         return
     _hooked = True
@@ -180,7 +181,7 @@ def _before_a_cell(_info: Any = None) -> None:
             again = [w for w, made_in in _live.values() if made_in == cell_id]
         for widget in again:
             widget._controller.stop("rerun")
-    kernel = _kernel()
+    kernel = running_kernel()
     if kernel is not None and threading.current_thread() is threading.main_thread():
         _wrap_sigint(kernel)
 

@@ -72,13 +72,6 @@ def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) ->
         handle.update(data, metadata=metadata, raw=True)
 
 
-def _in_a_kernel() -> bool:
-    """Whether this process is a Jupyter kernel (whose comms have views only once shown)."""
-    from IPython import get_ipython
-
-    return getattr(get_ipython(), "kernel", None) is not None
-
-
 def _asset(name: str) -> str:
     """Read a front-end asset from the installed package, or from ``js/src`` in a checkout."""
     packaged = files("nbstream") / "static" / name
@@ -133,7 +126,8 @@ class StreamWidget(anywidget.AnyWidget):
             self._sync_status,
             connection,
             secrets,  # the client's secret values: scrubbed from everything shown
-            watched=not _in_a_kernel(),  # in a kernel: once displayed (see Controller.watch)
+            # In a kernel, frames go out once the widget is displayed (see StreamChannel.watch).
+            watched=_session.running_kernel() is None,
             guards=guards if guards is not None else _session.settings().guards,
             subject=lambda: self,
             cancel_remote=cancel_remote,
@@ -209,7 +203,7 @@ class StreamWidget(anywidget.AnyWidget):
                 # Ended already: the static copy, so the output never holds a widget view.
                 display(self._static[0], metadata=self._static[1], raw=True)
                 return
-            if not _in_a_kernel():
+            if _session.running_kernel() is None:
                 # A terminal (IPython without a kernel) prints a display at once: there is no
                 # output to update later, and an update would print again in a later cell.
                 display(live[0], metadata=live[1], raw=True)

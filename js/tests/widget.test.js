@@ -27,6 +27,19 @@ function fakeModel(state = {}) {
   };
 }
 
+/**
+ * Render a widget view of a fake model with `state`, its frames on timers (jsdom has no
+ * requestAnimationFrame). @param {Record<string, any>} state
+ */
+function rendered(state) {
+  vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
+  vi.stubGlobal("cancelAnimationFrame", (id) => clearTimeout(id));
+  const model = fakeModel(state);
+  const el = document.createElement("div");
+  const cleanup = widget.render({ model, el });
+  return { model, el, cleanup };
+}
+
 /** @param {any} value */
 async function deflated(value) {
   const { deflateSync } = await import("node:zlib");
@@ -110,11 +123,7 @@ describe("StreamView patches", () => {
 
 describe("render", () => {
   it("asks for a snapshot when joining a running stream, applies patches in a frame, and stops", async () => {
-    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    vi.stubGlobal("cancelAnimationFrame", (id) => clearTimeout(id));
-    const model = fakeModel({ status: "streaming" });
-    const el = document.createElement("div");
-    const cleanup = widget.render({ model, el });
+    const { model, el, cleanup } = rendered({ status: "streaming" });
     expect(model.sent).toEqual([{ type: "hello" }]);
     model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 2, status: "streaming", parts: [] } });
     model.emit("msg:custom", { type: "patch", seq: 3, status: "streaming", parts: [textOp({ keep: 0, tail: "<p>hi</p>" })] });
@@ -136,11 +145,7 @@ describe("render", () => {
   it("takes the live status from the patches and the final one from the trait", async () => {
     // The kernel syncs the status trait once, at the end (with the final snapshot): while the
     // stream runs, the status comes with every patch.
-    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    vi.stubGlobal("cancelAnimationFrame", (id) => clearTimeout(id));
-    const model = fakeModel({ status: "pending" });
-    const el = document.createElement("div");
-    const cleanup = widget.render({ model, el });
+    const { model, el, cleanup } = rendered({ status: "pending" });
     const root = el.querySelector(".nbstream");
     expect(root.dataset.status).toBe("pending");
     model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "pending", parts: [] } });
@@ -157,10 +162,7 @@ describe("render", () => {
   });
 
   it("a gap triggers one hello", async () => {
-    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    const model = fakeModel({ status: "done", _snapshot: await deflated({ seq: 1, status: "done", parts: [] }) });
-    const el = document.createElement("div");
-    widget.render({ model, el });
+    const { model, el } = rendered({ status: "done", _snapshot: await deflated({ seq: 1, status: "done", parts: [] }) });
     expect(model.sent).toEqual([]);
     model.emit("msg:custom", { type: "patch", seq: 5, status: "streaming", parts: [] });
     model.emit("msg:custom", { type: "patch", seq: 6, status: "streaming", parts: [] });
@@ -273,10 +275,7 @@ describe("timelineSvg", () => {
 describe("deflated patches", () => {
   it("inflates and applies them in order with plain ones", async () => {
     const { deflateSync } = await import("node:zlib");
-    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    const model = fakeModel({ status: "streaming" });
-    const el = document.createElement("div");
-    widget.render({ model, el });
+    const { model, el } = rendered({ status: "streaming" });
     model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "streaming", parts: [] } });
     const parts = [textOp({ append: ["<p>big block</p>\n"], keep: 0, tail: "<p>ta</p>" })];
     const packed = deflateSync(Buffer.from(JSON.stringify(parts)));
@@ -378,10 +377,7 @@ describe("splices only into the string the kernel means", () => {
   });
 
   it("asks for a snapshot on a mismatch", async () => {
-    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    const model = fakeModel({ status: "streaming" });
-    const el = document.createElement("div");
-    widget.render({ model, el });
+    const { model, el } = rendered({ status: "streaming" });
     model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 1, status: "streaming", parts: [
       { id: 0, kind: "text", choice: 0, info: {}, done: false, blocks: [], tail: "<p>a</p>" }] } });
     await vi.waitFor(() => expect(el.querySelector(".nbs-tail").textContent).toBe("a"));
@@ -477,10 +473,7 @@ describe("safeFragment", () => {
 
 describe("the header tells what is happening and does not move", () => {
   const setup = () => {
-    vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-    const model = fakeModel({ status: "streaming" });
-    const el = document.createElement("div");
-    widget.render({ model, el });
+    const { model, el } = rendered({ status: "streaming" });
     model.emit("msg:custom", { type: "snapshot", snapshot: { seq: 0, status: "streaming", parts: [] } });
     return { model, el, label: () => el.querySelector(".nbstream-status").textContent };
   };
