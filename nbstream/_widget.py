@@ -37,14 +37,13 @@ import threading
 import uuid
 import zlib
 from collections.abc import Callable, Generator, Iterable
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 import anywidget
 import traitlets
 
 from . import _session
+from ._assets import asset
 from ._connection import ConnectionTracker
 from ._followup import Answer, next_request
 from ._guards import Guards
@@ -72,21 +71,12 @@ def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) ->
         handle.update(data, metadata=metadata, raw=True)
 
 
-def _asset(name: str) -> str:
-    """Read a front-end asset from the installed package, or from ``js/src`` in a checkout."""
-    packaged = files("nbstream") / "static" / name
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    source = Path(__file__).resolve().parent.parent / "js" / "src" / name
-    return source.read_text(encoding="utf-8")
-
-
 class StreamWidget(anywidget.AnyWidget):
     """A streaming model answer, live in the notebook; create it with ``nbstream.responses()``,
     ``nbstream.chat()``, ``nbstream.completions()`` or ``nbstream.stream()``."""
 
-    _esm = _asset("widget.js")
-    _css = _asset("widget.css") + "\n" + highlight_css()
+    _esm = asset("widget.js")
+    _css = asset("widget.css") + "\n" + highlight_css()
 
     status = traitlets.Unicode("pending", read_only=True).tag(sync=True)
     _snapshot = traitlets.Bytes(b"", read_only=True).tag(sync=True)
