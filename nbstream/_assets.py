@@ -1,15 +1,22 @@
-"""The front-end's files: the bundled ES module and its stylesheet."""
+"""The front-end's files: the bundled ES module and its stylesheet (``nbstream/static/``)."""
 
 from __future__ import annotations
 
 from importlib.resources import files
-from pathlib import Path
+
+
+class MissingFrontEnd(RuntimeError):
+    """The front-end bundle was never built (a checkout used without ``pip install``)."""
 
 
 def asset(name: str) -> str:
-    """Read a front-end asset from the installed package, or from ``js/src`` in a checkout."""
+    """Read a front-end asset built into ``nbstream/static/`` (by ``npm run build`` in js/,
+    which ``pip install`` runs through hatch-jupyter-builder)."""
     packaged = files("nbstream") / "static" / name
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    source = Path(__file__).resolve().parent.parent / "js" / "src" / name
-    return source.read_text(encoding="utf-8")
+    if not packaged.is_file():
+        raise MissingFrontEnd(
+            f"nbstream's front-end is not built (no nbstream/static/{name}): run "
+            "`pip install -e .` in the checkout, or `npm --prefix js install` and "
+            "`npm --prefix js run build` (needs node)"
+        )
+    return packaged.read_text(encoding="utf-8")

@@ -1,0 +1,38 @@
+// Small DOM helpers shared by every view.
+
+/**
+ * An element with a class and text (text, never markup).
+ * @param {string} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElement}
+ */
+export function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * A `type="button"` button.
+ * @param {string} className
+ * @param {string} text
+ * @param {{title?: string, label?: string}} [options] tooltip and aria-label
+ * @returns {HTMLButtonElement}
+ */
+export function button(className, text, { title, label } = {}) {
+  const node = /** @type {HTMLButtonElement} */ (h("button", className, text));
+  node.type = "button";
+  if (title !== undefined) node.title = title;
+  if (label !== undefined) node.setAttribute("aria-label", label);
+  return node;
+}
+
+/**
+ * Call `fn` in the next frame (unless the page is gone: jsdom once the tests are over).
+ * @param {FrameRequestCallback} fn
+ */
+export function nextFrame(fn) {
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(fn);
+}

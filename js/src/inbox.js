@@ -1,0 +1,56 @@
+// Messages from the kernel, applied in animation frames and in order: deflated ones are
+// inflated asynchronously, and a promise chain keeps every message in its place.
+
+/**
+ * @typedef {{push: (msg: any, buffers?: DataView[]) => void, cancel: () => void}} Inbox
+ */
+
+/**
+ * @param {{packed: (msg: any) => boolean,
+ *   unpack: (msg: any, buffer: DataView | undefined) => Promise<void>,
+ *   apply: (messages: any[]) => void, failed: () => void}} handlers
+ *   `packed`: whether a message waits for `unpack` (inflating its buffer into it); `apply`: a
+ *   frame's messages, in order; `failed`: a buffer did not inflate.
+ * @returns {Inbox}
+ */
+export function makeInbox({ packed, unpack, apply, failed }) {
+  /** @type {any[]} */
+  let queue = [];
+  let frame = 0;
+  const flush = () => {
+    frame = 0;
+    const messages = queue;
+    queue = [];
+    apply(messages);
+  };
+  /** @param {any} msg */
+  const enqueue = (msg) => {
+    queue.push(msg);
+    if (!frame) frame = requestAnimationFrame(flush);
+  };
+  /** @type {Promise<void>} */
+  let chain = Promise.resolve();
+  const settled = chain;
+  /** @param {any} msg @param {DataView[]} [buffers] */
+  const push = (msg, buffers) => {
+    if (!packed(msg) && chain === settled) {
+      enqueue(msg);
+      return;
+    }
+    const done = (chain = chain
+      .then(async () => {
+        await unpack(msg, buffers ? buffers[0] : undefined);
+        enqueue(msg);
+      })
+      .catch(() => failed())
+      .finally(() => {
+        if (chain === done) chain = settled;
+      }));
+  };
+  return {
+    push,
+    cancel: () => {
+      if (frame) cancelAnimationFrame(frame);
+    },
+  };
+}

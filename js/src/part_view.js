@@ -1,0 +1,174 @@
+// One output part's DOM: a text or reasoning part (committed blocks + open tail, kernel HTML)
+// or a plain part (tool call, hosted tool, refusal: text only).
+import { h } from "./dom.js";
+import { prettyJson } from "./format.js";
+import { holds } from "./integrity.js";
+import { safeFragment, safeHref } from "./sanitize.js";
+
+/** @typedef {import("./integrity.js").PartOp} PartOp */
+
+const IMAGE_B64 = /^[A-Za-z0-9+/=\s]+$/;
+
+/** One output part's DOM and what it holds. */
+export class PartView {
+  /** @param {PartOp} op */
+  constructor(op) {
+    this.id = op.id;
+    this.kind = op.kind || "text";
+    this.choice = op.choice || 0;
+    this.tailHtml = "";
+    this.text = "";
+    /** @type {Record<string, any>} */
+    this.info = {};
+    this.done = false;
+    /** @type {string[]} committed blocks' HTML, kept for the snapshot this view records */
+    this.blockHtml = [];
+    this.userToggled = false;
+    this.el = h("div", `nbs-part nbs-${this.kind}`);
+    this.el.dataset.part = String(op.id);
+    if (this.kind === "text" || this.kind === "reasoning") {
+      this.blocks = h("div", "nbs-blocks");
+      this.tail = h("div", "nbs-tail");
+      if (this.kind === "reasoning") {
+        const details = /** @type {HTMLDetailsElement} */ (h("details", "nbs-reasoning-box"));
+        details.open = true;
+        const summary = h("summary", "nbs-label", "Reasoning");
+        summary.addEventListener("click", () => (this.userToggled = true));
+        details.append(summary, this.blocks, this.tail);
+        this.el.append(details);
+        this.details = details;
+      } else {
+        this.sources = h("ol", "nbs-sources");
+        this.sources.hidden = true;
+        this.el.append(this.blocks, this.tail, this.sources);
+      }
+    } else {
+      this.label = h("div", "nbs-label");
+      this.pre = h("pre", "nbs-plain");
+      this.el.append(this.label, this.pre);
+    }
+  }
+
+  /**
+   * Whether this part holds the string `op` splices into (see `holds`).
+   * @param {PartOp} op
+   */
+  accepts(op) {
+    if (this.blocks) return op.tail === undefined && !op.from_tail ? true : holds(this.tailHtml, op);
+    return op.text === undefined || holds(this.text, op);
+  }
+
+  /** @param {PartOp} op */
+  apply(op) {
+    if (op.info !== undefined) this.info = op.info || {};
+    if (op.done !== undefined) this.done = op.done;
+    if (this.blocks && this.tail) {
+      if (op.reset) {
+        this.blocks.replaceChildren();
+        this.blockHtml = [];
+        this.tailHtml = "";
+      }
+      const previousTail = this.tailHtml;
+      (op.append || []).forEach((piece, i) => {
+        const html = i === 0 && op.from_tail ? previousTail.slice(0, op.from_tail) + piece : piece;
+        this.blocks.append(safeFragment(html));
+        this.blockHtml.push(html);
+      });
+      // No `tail` means the open tail is unchanged (even when blocks were appended).
+      if (op.tail !== undefined) {
+        this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + op.tail;
+        this.tail.replaceChildren(safeFragment(this.tailHtml));
+      }
+    } else if (op.text !== undefined) {
+      this.text = this.text.slice(0, op.keep || 0) + op.text;
+    }
+    this.decorate(op.info !== undefined);
+  }
+
+  get hasContent() {
+    return this.blockHtml.length > 0 || this.tailHtml !== "" || this.text !== "";
+  }
+
+  /** Collapse the reasoning once the answer starts (unless the reader opened or closed it). */
+  collapse() {
+    if (this.details && this.details.open && !this.userToggled) this.details.open = false;
+  }
+
+  /** @param {boolean} infoChanged */
+  decorate(infoChanged) {
+    const info = this.info;
+    if (this.sources && infoChanged) this.showSources(info.annotations || []);
+    if (!this.label || !this.pre) return;
+    if (this.kind === "tool_call") {
+      const what = info.type === "mcp_call" ? `MCP ${info.server || ""} · ` : "Tool call: ";
+      this.label.textContent = `${what}${info.name || "…"}${this.done ? "" : " (streaming arguments)"}`;
+      this.pre.textContent = this.done ? prettyJson(this.text) : this.text;
+    } else if (this.kind === "tool") {
+      const name = String(info.type || "tool").replace(/_call$/, "").replace(/_/g, " ");
+      const status = String(info.status || (this.done ? "completed" : "in progress")).replace(/_/g, " ");
+      this.label.textContent = `${name} · ${status}`;
+      this.el.dataset.state = this.done ? "done" : "running";
+      if (info.type === "image_generation_call" && this.text && IMAGE_B64.test(this.text)) {
+        this.showImage();
+      } else {
+        this.pre.textContent = this.text;
+        this.pre.hidden = !this.text;
+      }
+    } else {
+      this.label.textContent = this.kind === "refusal" ? "The model refused" : this.kind;
+      this.pre.textContent = this.text;
+    }
+  }
+
+  showImage() {
+    if (!this.pre) return;
+    this.pre.hidden = true;
+    if (!this.image) {
+      this.image = /** @type {HTMLImageElement} */ (h("img", "nbs-image"));
+      this.image.alt = "generated image";
+      this.el.append(this.image);
+    }
+    this.image.src = `data:image/png;base64,${this.text.replace(/\s/g, "")}`;
+  }
+
+  /** @param {any[]} annotations */
+  showSources(annotations) {
+    if (!this.sources) return;
+    this.sources.replaceChildren();
+    const seen = new Set();
+    for (const note of annotations) {
+      const label = note.title || note.filename || note.url || note.file_id;
+      if (!label || seen.has(label)) continue;
+      seen.add(label);
+      const item = h("li");
+      const href = safeHref(note.url);
+      if (href) {
+        const link = /** @type {HTMLAnchorElement} */ (h("a", "", String(label)));
+        link.href = href;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer nofollow";
+        item.append(link);
+      } else {
+        item.textContent = String(label);
+      }
+      this.sources.append(item);
+    }
+    this.sources.hidden = seen.size === 0;
+  }
+
+  /** This part as a snapshot entry (the same shape the kernel sends). */
+  toSnapshot() {
+    const entry = { id: this.id, kind: this.kind, choice: this.choice, info: this.info, done: this.done };
+    return this.blocks
+      ? { ...entry, blocks: [...this.blockHtml], tail: this.tailHtml }
+      : { ...entry, text: this.text };
+  }
+
+  /** @param {any} entry */
+  static fromSnapshot(entry) {
+    const view = new PartView(entry);
+    view.apply({ id: entry.id, info: entry.info, done: entry.done, append: entry.blocks || [],
+      keep: 0, tail: entry.tail || "", text: entry.text });
+    return view;
+  }
+}

@@ -1,0 +1,45 @@
+// Kernel HTML into inert nodes, and links the page may follow.
+
+// What the kernel's renderer makes (nbstream/_markdown.py); anything else is dropped.
+const SAFE_TAGS = new Set(("a p h1 h2 h3 h4 h5 h6 ul ol li blockquote pre code em strong s del "
+  + "img hr br table thead tbody tr th td input span div button sup sub").split(" "));
+const SAFE_ATTRIBUTES = new Set(("class title alt loading referrerpolicy target rel start "
+  + "disabled checked aria-label data-lang data-display").split(" "));
+const SAFE_URL = { href: /^(?:https?:|mailto:|#)/i, src: /^(?:https?:\/\/|data:image\/(?:gif|png|jpeg|webp);)/i };
+const SAFE_STYLE = /^text-align:\s*(?:left|right|center);?$/;
+const SAFE_TYPE = { input: "checkbox", button: "button" };
+
+/**
+ * Parse HTML made by the kernel into inert nodes, keeping only the elements and attributes
+ * its renderer makes: a second line of defence, should a splice ever go wrong, against
+ * markup that runs script, loads from elsewhere or escapes the widget's box.
+ * @param {string} html
+ * @returns {DocumentFragment}
+ */
+export function safeFragment(html) {
+  const template = document.createElement("template");
+  template.innerHTML = html;
+  for (const node of [...template.content.querySelectorAll("*")]) {
+    const tag = node.localName;
+    if (!SAFE_TAGS.has(tag)) {
+      node.replaceWith(document.createTextNode(node.textContent || ""));
+      continue;
+    }
+    for (const { name, value } of [...node.attributes]) {
+      const url = SAFE_URL[/** @type {keyof SAFE_URL} */ (name)];
+      const type = SAFE_TYPE[/** @type {keyof SAFE_TYPE} */ (tag)];
+      const ok = SAFE_ATTRIBUTES.has(name)
+        || (url !== undefined && url.test(value.replace(/[\x00-\x20\x7f]+/g, "")))
+        || (name === "style" && SAFE_STYLE.test(value))
+        || (name === "type" && value === type);
+      if (!ok) node.removeAttribute(name);
+    }
+    if (tag === "input" && !node.hasAttribute("disabled")) node.setAttribute("disabled", "");
+  }
+  return template.content;
+}
+
+/** An http(s) URL, or null. @param {unknown} url */
+export function safeHref(url) {
+  return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+}
