@@ -15,6 +15,7 @@ import openai
 import pydantic
 
 from . import _session
+from ._attempts import Launch
 from ._clean import client_secrets
 from ._connection import ConnectionTracker, tracked_client
 from ._consume import is_async_source
@@ -222,33 +223,47 @@ def _options(api: str, guards: Any, moderate: Any, title: Any,
             "moderate": moderator(api, moderate, client)}
 
 
-def _request(api: str, client: Any, kwargs: dict[str, Any],
-             options: dict[str, Any]) -> StreamWidget:
+def _request(api: str, client: Any, kwargs: dict[str, Any], options: dict[str, Any],
+             make: Callable[..., StreamWidget] = StreamWidget) -> StreamWidget:
+    """Check a request at the call, then make the widget that streams it (``make``: the
+    widget's class, or a grid's pane maker)."""
     _check_priced(api, options["guards"], kwargs.get("model"))
     create = _create_method(client, api)
     _check_kwargs(api, kwargs, create)
+    launcher = _launcher(api, client, kwargs)
+    launch = launcher()
+    widget = make(launch.opener, source_is_async=launch.source_is_async,
+                  connection=launch.connection, cancel_remote=launch.cancel_remote,
+                  secrets=client_secrets(client),  # never shown: scrubbed from all echoed
+                  request=kwargs, relaunch=launcher, **options)
+    widget._made = (api, dict(kwargs), _remaker(api, client, options))
+    return widget
+
+
+def _launcher(api: str, client: Any, kwargs: dict[str, Any]) -> Callable[[], Launch]:
+    """How to start one attempt of the request (``w.rerun()`` starts another): a fresh
+    connection tracker for each, so Stop closes that attempt's connection."""
     arguments = {**kwargs, "stream": True}
     if api == "chat" and "stream_options" not in arguments:
         arguments["stream_options"] = {"include_usage": True}
-    is_async = isinstance(client, openai.AsyncOpenAI)
-    secrets = client_secrets(client)  # never shown: scrubbed from whatever the server echoes
+    create = _create_method(client, api)
+    is_async = isinstance(client, openai.AsyncOpenAI) \
+        or inspect.iscoroutinefunction(inspect.unwrap(create))
     # A background response goes on after its connection closes: Stop also cancels it.
     cancel_remote = client.responses.cancel if api == "responses" and kwargs.get("background") \
         else None
-    if is_async or inspect.iscoroutinefunction(inspect.unwrap(create)):
+    if is_async:
         _know_the_platform(client)
-        # Stop cancels the task, which closes a connection still waiting for its response.
-        widget = StreamWidget(lambda: create(**arguments), source_is_async=True,
-                              secrets=secrets, cancel_remote=cancel_remote, request=kwargs,
-                              **options)
-    else:
+
+    def launch() -> Launch:
+        if is_async:
+            # Stop cancels the task, which closes a connection still waiting for its response.
+            return Launch(lambda: create(**arguments), True, None, cancel_remote)
         tracker = ConnectionTracker()
-        create = _create_method(tracked_client(client, tracker), api)
-        widget = StreamWidget(lambda: create(**arguments), source_is_async=False,
-                              connection=tracker, secrets=secrets, cancel_remote=cancel_remote,
-                              request=kwargs, **options)
-    widget._made = (api, dict(kwargs), _remaker(api, client, options))
-    return widget
+        tracked = _create_method(tracked_client(client, tracker), api)
+        return Launch(lambda: tracked(**arguments), False, tracker, cancel_remote)
+
+    return launch
 
 
 def _remaker(api: str, client: Any, options: dict[str, Any]) -> Any:

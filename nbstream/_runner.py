@@ -102,6 +102,8 @@ class Controller:
         except RuntimeError:
             self._loop = None
         self.runtime.add(self.channel)
+        if self._stop.is_set():  # stopped before its turn came: the channel ends it, and no
+            return               # request is made at all
         if source_is_async and self._loop is not None:
             # The task reports its end (one cancelled before it ran: after the grace).
             self.consumer_started = True

@@ -12,20 +12,18 @@ Synced traits:
   saved widget state show the answer (about a fifth of the HTML's size, sent once).
 - ``title`` (``str``, default ``""``): a label shown in the header (``title=`` on every
   entry point; set it to change it) and kept in the saved copy.
+- ``_can_rerun`` (``bool``, default ``False``): nbstream made the request, so the page offers
+  ↻ (``w.rerun()``).
+- ``_attempts`` (``bytes``, default ``b""``): the earlier attempts (``w.rerun()``), deflated
+  JSON ``[{"status", "stop_reason", "snapshot"}]``, for the page's "< 2/3 >"; sent when a
+  re-run starts. Every patch and snapshot carries ``"attempt"``, the current attempt's number.
 - ``_key`` (``str``): an id of this widget, the same for all its views (each view gets its own
   model proxy), so a view re-created in place can take over its predecessor's DOM.
   While streaming, views receive small sequence-numbered patches as custom messages instead,
   and ask for a snapshot message (``{"type": "hello"}``) when they join late or see a gap.
 
-What a notebook saves: while the stream runs, a display holds the widget view (and
-``text/plain``); when it ends, every display is updated to a static copy only (``text/html``
-with ``data-nbstream-key``, and ``text/plain``), and a widget displayed after its end is shown
-as that static copy. So a saved notebook never holds a widget view whose model is gone (which
-JupyterLab and Notebook 7 show as "Error displaying widget: model not found" after a kernel
-restart, and which nbconvert prefers to ``text/html`` when the notebook holds widget state).
-A page that watches keeps its live widget: its view, removed by the update, moves its DOM
-into the static copy's place (``render()`` in ``widget.js``). No guess is made about whether a
-page is watching, so a busy kernel (which cannot hear a page) changes nothing.
+What a notebook saves: the static copy of the final answer once the stream has ended (see
+``_display.py``); a re-run makes the displays live again until its end.
 """
 
 from __future__ import annotations
@@ -44,31 +42,19 @@ import traitlets
 
 from . import _session
 from ._assets import asset
+from ._attempts import Attempt, Launch, packed
 from ._connection import ConnectionTracker
+from ._display import Displays
 from ._followup import Answer, next_request
 from ._guards import Guards
 from ._markdown import highlight_css
 from ._moderation import Moderator
 from ._runner import Controller
-from ._runtime import runtime
+from ._runtime import Runtime, runtime
 from ._static import static_copy
 
 COMPRESS_FROM = 2048
 """Patches whose parts serialise to this many bytes or more are sent deflated."""
-
-
-def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) -> None:
-    """Update displays under the request the kernel is handling now (run in an empty context:
-    ipykernel then resolves the shell parent to its latest request, not this thread's)."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    kernel = getattr(shell, "kernel", None)
-    set_thread_parent = getattr(getattr(shell, "display_pub", None), "set_thread_parent", None)
-    if kernel is not None and callable(set_thread_parent):
-        set_thread_parent(kernel.get_parent("shell"))
-    for handle in handles:
-        handle.update(data, metadata=metadata, raw=True)
 
 
 class StreamWidget(anywidget.AnyWidget):
@@ -88,19 +74,20 @@ class StreamWidget(anywidget.AnyWidget):
     def _new_key(self) -> str:  # in the comm's opening state: no update message of its own
         return uuid.uuid4().hex
 
+    _can_rerun = traitlets.Bool(False).tag(sync=True)
+    _attempts = traitlets.Bytes(b"", read_only=True).tag(sync=True)
+
     def __init__(self, opener: Callable[[], Any], *, source_is_async: bool | None = None,
                  connection: ConnectionTracker | None = None, secrets: Iterable[str] = (),
                  guards: Guards | None = None,
                  cancel_remote: Callable[[str], Any] | None = None,
                  request: dict[str, Any] | None = None, title: str | None = None,
-                 moderate: Moderator | None = None, **kwargs: Any) -> None:
-        super().__init__(title=title or "", **kwargs)  # in the comm's opening state
+                 moderate: Moderator | None = None,
+                 relaunch: Callable[[], Launch] | None = None, **kwargs: Any) -> None:
+        # title and _can_rerun go in the comm's opening state
+        super().__init__(title=title or "", _can_rerun=relaunch is not None, **kwargs)
         self._status_lock = threading.Lock()
-        # Displays showing the live view, and the static copy once the stream has ended: both
-        # under one lock, so a display is either updated at the end or shown static.
-        self._display_lock = threading.Lock()
-        self._displays: list[Any] = []
-        self._static: tuple[dict[str, Any], dict[str, Any]] | None = None
+        self._displays = Displays(self._bundle, self._static_bundle)
         # For reply(): the API, the create arguments and how to make the next request (set
         # by nbstream.responses() / chat() / completions(); never synced).
         self._made: tuple[str, dict[str, Any], Callable[..., StreamWidget]] | None = None
@@ -108,57 +95,100 @@ class StreamWidget(anywidget.AnyWidget):
         # page's messages for a comm to the subshell of the request current when the comm
         # last published, and a request of a page's subshell can be gone a moment later
         # (a reloaded page deletes its subshells), which would drop its hello and Stop.
-        # (The static display update at the end is not a comm message: see _update_displays.)
+        # (The static display update at the end is not a comm message: see _display.py.)
         self._origin = contextvars.copy_context()
-        self._controller = Controller(
-            opener,
-            self._send_patch,
-            self._sync_status,
-            connection,
-            secrets,  # the client's secret values: scrubbed from everything shown
-            # In a kernel, frames go out once the widget is displayed (see StreamChannel.watch).
-            watched=_session.running_kernel() is None,
-            guards=guards if guards is not None else _session.settings().guards,
-            subject=lambda: self,
-            cancel_remote=cancel_remote,
-            request=request,  # the create arguments, to price the stream (never shown)
-            moderate=moderate,
-        )
+        # What every attempt shares (w.rerun() makes a new one with a fresh Launch).
+        self._relaunch = relaunch
+        self._secrets = tuple(secrets)  # the client's secret values: scrubbed from all shown
+        self._guards = guards if guards is not None else _session.settings().guards
+        self._request = request  # the create arguments, to price the stream (never shown)
+        self._moderate = moderate
+        self._earlier: list[Attempt] = []
+        self._attempt = 0
+        self._controller = self._new_controller(
+            Launch(opener, source_is_async, connection, cancel_remote), 0)
         self.on_msg(self._on_message)
         if self.comm is not None:
             self.comm.on_close(lambda _msg: self._closed())
         _session.register(self)
-        self._controller.start(source_is_async)
+        self._start_attempt(self._controller, source_is_async)
+
+    def _host_runtime(self) -> Runtime | None:
+        """The runtime this widget's streams are channels of (a grid's for its panes)."""
+        return None
+
+    def _new_controller(self, launch: Launch, attempt: int) -> Controller:
+        controller: Controller
+
+        def on_status(_status: str) -> None:
+            self._sync_status(controller)
+
+        controller = Controller(
+            launch.opener,
+            lambda message: self._publish(message, attempt),
+            on_status,
+            launch.connection,
+            self._secrets,
+            shared=self._host_runtime(),
+            # In a kernel, frames go out once the widget is displayed (see StreamChannel.watch).
+            watched=_session.running_kernel() is None,
+            guards=self._guards,
+            subject=lambda: self,
+            cancel_remote=launch.cancel_remote,
+            request=self._request,
+            moderate=self._moderate,
+        )
+        return controller
+
+    def _start_attempt(self, controller: Controller, source_is_async: bool | None) -> None:
+        """Start an attempt's stream (a grid's pane waits for its turn instead)."""
+        controller.start(source_is_async)
 
     # --- kernel <-> page -------------------------------------------------------------
 
+    def _publish(self, message: dict[str, Any], attempt: int) -> int:
+        """Send one message of attempt ``attempt`` to the page (each carries its attempt's
+        number); returns how many IOPub messages that took (the runtime counts them)."""
+        message = {**message, "attempt": attempt}
+        if message.get("type") == "snapshot":
+            message["snapshot"] = {**message["snapshot"], "attempt": attempt}
+            if message.get("final"):
+                if attempt != self._attempt:
+                    return 0  # replaced by a re-run: it is archived when that one starts
+                return self._publish_end(message["snapshot"])
+        return self._send_patch(message)
+
+    def _publish_end(self, snapshot: dict[str, Any]) -> int:
+        """The final state, deflated, for views that join later and for saved widget state,
+        in one update message with the final status; then the displays go static."""
+        self._sync_status(self._controller)
+        self.set_trait("_snapshot", packed(snapshot))
+        self._as_origin(self.send_state, ["status", "_snapshot"])
+        return 1 + self._displays.ended()
+
     def _send_patch(self, message: dict[str, Any]) -> int:
-        """Send one message of the stream's to the page; returns how many IOPub messages
-        that took (the runtime counts them against the kernel's budget)."""
-        if message.get("type") == "snapshot" and message.get("final"):
-            # The final state, deflated, for views that join later and for saved widget state,
-            # in one update message with the final status.
-            packed = json.dumps(message["snapshot"], separators=(",", ":")).encode()
-            self._sync_status()
-            self.set_trait("_snapshot", zlib.compress(packed, 6))
-            self._as_origin(self.send_state, ["status", "_snapshot"])
-            return 1 + self._update_displays()
+        """Send one patch or snapshot message to the page; returns the IOPub messages sent."""
         parts = message.get("parts")
         if parts is not None:
-            packed = json.dumps(parts, separators=(",", ":")).encode()
-            if len(packed) >= COMPRESS_FROM:
+            raw = json.dumps(parts, separators=(",", ":")).encode()
+            if len(raw) >= COMPRESS_FROM:
                 # Rendered HTML compresses ~5x: large patches travel as a deflated buffer.
                 message = {**message, "parts": None, "z": 1}
-                self._as_origin(self.send, message, [zlib.compress(packed, 1)])
+                self._as_origin(self.send, message, [zlib.compress(raw, 1)])
                 return 1
         self._as_origin(self.send, message)
         return 1
 
+    def _to_page(self, message: dict[str, Any]) -> None:
+        """An answer to the page's request, outside the frames (counted against the budget)."""
+        runtime().charge(1)
+        self._as_origin(self.send, message)
+
     def _should_send_property(self, key: str, value: Any) -> bool:
-        """``status`` and ``_snapshot`` reach the page in one message at the end (and the
-        live status with every patch): a change of either sends nothing by itself, so a
-        hundred streams starting do not cost a hundred messages."""
-        if key in ("status", "_snapshot"):
+        """``status``, ``_snapshot`` and ``_attempts`` reach the page in one message at the end
+        or at a re-run (and the live status with every patch): a change of either sends nothing
+        by itself, so a hundred streams starting do not cost a hundred messages."""
+        if key in ("status", "_snapshot", "_attempts"):
             return False
         return bool(super()._should_send_property(key, value))
 
@@ -183,51 +213,17 @@ class StreamWidget(anywidget.AnyWidget):
         return {"text/html": copy, "text/plain": repr(self)}, {}
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        live = self._bundle()
-        runtime().charge(1)  # a display is an IOPub message of nbstream's too
         self._controller.channel.watch()
-        with self._display_lock:
-            if self._static is not None:
-                # Ended already: the static copy, so the output never holds a widget view.
-                display(self._static[0], metadata=self._static[1], raw=True)
-                return
-            if _session.running_kernel() is None:
-                # A terminal (IPython without a kernel) prints a display at once: there is no
-                # output to update later, and an update would print again in a later cell.
-                display(live[0], metadata=live[1], raw=True)
-                return
-            handle = display(live[0], metadata=live[1], raw=True, display_id=True)
-            if handle is not None:
-                self._displays.append(handle)
+        self._displays.show()
 
-    def _update_displays(self) -> int:
-        """Replace every display of this widget by the static copy of the final answer;
-        returns how many displays were updated.
-
-        The same update whether or not a page watches: a watching page keeps its live widget
-        (its view moves its DOM into the static copy's place), and the saved output holds the
-        static copy alone."""
-        static = self._static_bundle()
-        with self._display_lock:
-            self._static = static
-            handles, self._displays = self._displays, []
-        if not handles:
-            return 0
-        data, metadata = static
-        # In an empty context the display goes out under the request being handled now (a
-        # thread otherwise keeps the cell that started it): nbclient records output only for
-        # the cell it is executing, and matches the display id across cells.
-        contextvars.Context().run(_publish_as_current_request, handles, data, metadata)
-        return len(handles)
-
-    def _sync_status(self, _status: str = "") -> None:
-        """The ``status`` trait takes the stream's status (in Python: see
-        ``_should_send_property`` for the page)."""
+    def _sync_status(self, controller: Controller) -> None:
+        """The ``status`` trait takes the current attempt's status (in Python: see
+        ``_should_send_property`` for the page); an earlier attempt's changes are its own."""
         with self._status_lock:
-            self.set_trait("status", self._controller.status)
-        if self._controller.status in ("done", "stopped", "error"):
+            if controller is not self._controller:
+                return
+            self.set_trait("status", controller.status)
+        if controller.status in ("done", "stopped", "error"):
             _session.unregister(self)  # not live any more (a stopped one is ending)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -238,10 +234,11 @@ class StreamWidget(anywidget.AnyWidget):
             self._closed()
         elif kind == "hello":
             self._controller.channel.request_snapshot()
+        elif kind == "rerun" and self._relaunch is not None:
+            self.rerun()
         elif kind == "source":
             texts = self._read(lambda doc: {str(p.id): p.text for p in doc.parts_of("text", None)})
-            runtime().charge(1)
-            self._as_origin(self.send, {"type": "source", "parts": texts})
+            self._to_page({"type": "source", "parts": texts})
 
     # --- the Python view --------------------------------------------------------------
 
@@ -315,6 +312,63 @@ class StreamWidget(anywidget.AnyWidget):
         """
         self._controller.stop("user")
 
+    def rerun(self) -> None:
+        """Make the same request again, in this widget (the ↻ button does the same).
+
+        A live attempt is stopped first (``stop_reason == "user"``); earlier attempts stay
+        readable in ``w.attempts`` and in the page ("< 2/3 >" navigator). ``wait()`` and ``await w``
+        wait for the new attempt. Only for widgets nbstream made the request for
+        (``nbstream.responses()``, ``chat()``, ``completions()``, a grid's panes).
+        """
+        if self._relaunch is None:
+            raise TypeError("rerun() repeats a request nbstream made: a widget of "
+                            "nbstream.responses(), chat() or completions(), not of "
+                            "nbstream.stream() (a stream cannot be read twice).")
+        launch = self._relaunch()
+        with self._status_lock:
+            old = self._controller
+            self._attempt += 1
+            new = self._controller = self._new_controller(launch, self._attempt)
+        old.stop("user")  # (does nothing if it has ended)
+        # The new attempt starts once the old one has published its end.
+        old.future().add_done_callback(lambda _f: self._begin(old, new, launch))
+
+    def _begin(self, old: Controller, new: Controller, launch: Launch) -> None:
+        """The previous attempt has ended: archive it, tell the page, start ``new``."""
+        with old.lock:
+            earlier = Attempt(old.document.text(), old.status, old.document.stop_reason
+                              if old.status == "stopped" else None, old.document.metrics(),
+                              old.channel.html, old.channel.final_snapshot)
+        with self._status_lock:
+            self._earlier.append(earlier)
+            pages = [a.for_page() for a in self._earlier]
+            self.set_trait("status", new.status)
+            self.set_trait("_snapshot", b"")
+        self._restarted(pages)
+        _session.register(self)
+        if old._loop is not None and old._loop.is_running() and launch.source_is_async:
+            loop = old._loop  # an async client belongs to the loop the first attempt ran on
+            loop.call_soon_threadsafe(self._start_attempt, new, True)
+        else:
+            self._start_attempt(new, launch.source_is_async)
+
+    def _restarted(self, attempts: list[dict[str, Any]]) -> None:
+        """Tell the page a new attempt starts: one state update, and live displays again."""
+        self.set_trait("_attempts", packed(attempts))
+        runtime().charge(1)
+        self._as_origin(self.send_state, ["status", "_snapshot", "_attempts"])
+        self._displays.live_again()
+
+    @property
+    def attempts(self) -> list[dict[str, Any]]:
+        """Every attempt of this widget's request, the current one last (``w.rerun()`` adds
+        one): ``text``, ``status``, ``stop_reason``, ``metrics`` and ``html`` of each."""
+        with self._status_lock:
+            earlier = [a.as_dict() for a in self._earlier]
+        current = {"text": self.text, "status": self._controller.status,
+                   "stop_reason": self.stop_reason, "metrics": self.metrics, "html": self.html}
+        return [*earlier, current]
+
     def reply(self, input: Any, /, **overrides: Any) -> StreamWidget:
         """A new widget that continues the conversation from this answer.
 
@@ -344,8 +398,9 @@ class StreamWidget(anywidget.AnyWidget):
         super().close()
 
     def _closed(self) -> None:
-        if _session.settings().stop_on_close:
-            self._controller.stop("closed")
+        controller = getattr(self, "_controller", None)  # (None: __init__ failed before it)
+        if controller is not None and _session.settings().stop_on_close:
+            controller.stop("closed")
 
     @property
     def stop_reason(self) -> str | None:
@@ -387,6 +442,4 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         self._controller.channel.watch()  # shown by a front-end without _ipython_display_
-        with self._display_lock:
-            static = self._static
-        return static if static is not None else self._bundle()
+        return self._displays.current
