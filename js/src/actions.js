@@ -5,7 +5,7 @@ import { FINAL } from "./format.js";
 /**
  * @typedef {{send: (msg: any) => void}} Sender
  * @typedef {{receiveSource: (parts: Record<string, string>) => void, stop: () => void,
- *   teardown: () => void}} Actions
+ *   leaveRaw: () => void, teardown: () => void}} Actions
  */
 
 /** @param {HTMLElement} button @param {string} text */
@@ -19,10 +19,11 @@ function flash(button, text) {
 /**
  * @param {{model: Sender, view: import("./stream_view.js").StreamView,
  *   header: import("./header.js").Header, frame: import("./frame.js").Frame,
- *   root: HTMLElement, status: () => string}} parts
+ *   root: HTMLElement, status: () => string, pastText: () => string | null}} parts
+ *   `pastText`: the text of the earlier attempt shown, if one is
  * @returns {Actions}
  */
-export function wireActions({ model, view, header, frame, root, status }) {
+export function wireActions({ model, view, header, frame, root, status, pastText }) {
   /** @type {((parts: Record<string, string>) => void)[]} */
   let sourceWaiters = [];
   /** The answer's markdown (choice shown), fetched from the kernel on demand. */
@@ -40,7 +41,7 @@ export function wireActions({ model, view, header, frame, root, status }) {
     });
 
   const onCopy = async () => {
-    const text = (await source()) ?? view.body.innerText;
+    const text = pastText() ?? (await source()) ?? view.body.innerText;
     try {
       await navigator.clipboard.writeText(String(text));
       flash(header.copy, "Copied");
@@ -49,14 +50,18 @@ export function wireActions({ model, view, header, frame, root, status }) {
     }
   };
 
+  /** @param {boolean} showRaw */
+  const setRaw = (showRaw) => {
+    frame.rawBox.hidden = !showRaw;
+    view.body.hidden = showRaw;
+    header.raw.setAttribute("aria-pressed", String(showRaw));
+    header.raw.textContent = showRaw ? "Rendered" : "Raw";
+  };
   const onRaw = async () => {
     const { rawBox } = frame;
     const showRaw = rawBox.hidden;
     if (showRaw) rawBox.textContent = (await source()) ?? view.body.innerText;
-    rawBox.hidden = !showRaw;
-    view.body.hidden = showRaw;
-    header.raw.setAttribute("aria-pressed", String(showRaw));
-    header.raw.textContent = showRaw ? "Rendered" : "Raw";
+    setRaw(showRaw);
   };
 
   /** A code block's Copy button. @param {Event} event */
@@ -102,6 +107,9 @@ export function wireActions({ model, view, header, frame, root, status }) {
       for (const resolve of waiters) resolve(parts);
     },
     stop: onStop,
+    leaveRaw: () => {
+      if (!frame.rawBox.hidden) setRaw(false);
+    },
     teardown: () => {
       if (stopTimer) clearTimeout(stopTimer);
     },

@@ -84,3 +84,18 @@ export function prettyJson(text) {
     return text;
   }
 }
+
+/**
+ * An earlier attempt's status line: "Stopped by you at 3.1 s", "Done", "Stopped: time limit
+ * at 30.0 s" ...
+ * @param {{status: string, stop_reason?: string | null, snapshot?: any}} attempt
+ */
+export function attemptLabel(attempt) {
+  const metrics = { ...(attempt.snapshot?.metrics || {}) };
+  if (attempt.stop_reason) metrics.stop_reason = attempt.stop_reason;
+  if (attempt.status === "stopped" && metrics.stop_reason === "user") {
+    const after = metrics.stopped_after_s ?? metrics.duration_s;
+    return `Stopped by you${typeof after === "number" ? ` at ${after.toFixed(1)} s` : ""}`;
+  }
+  return statusLabel(attempt.status, metrics, true);
+}

@@ -46,11 +46,7 @@ export class StreamView {
     if (!snapshot || snapshot.seq === undefined || snapshot.seq < this.seq) return false;
     // A view that is already up to date keeps its DOM (committed nodes are never re-created).
     if (snapshot.seq === this.seq && !this.wantsSnapshot && this.parts.size > 0) return false;
-    this.parts.clear();
-    this.panels.clear();
-    this.body.replaceChildren();
-    this.tabs.replaceChildren();
-    this.tabs.hidden = true;
+    this.clear();
     for (const entry of snapshot.parts || []) this.addPart(PartView.fromSnapshot(entry));
     this.seq = snapshot.seq;
     this.setError(snapshot.error);
@@ -60,6 +56,28 @@ export class StreamView {
     this.afterParts();
     this.onMetrics?.();
     return true;
+  }
+
+  /** Remove every part. */
+  clear() {
+    this.parts.clear();
+    this.panels.clear();
+    this.body.replaceChildren();
+    this.tabs.replaceChildren();
+    this.tabs.hidden = true;
+  }
+
+  /** Start over, empty: a new attempt of the same request begins. */
+  reset() {
+    this.clear();
+    this.seq = 0;
+    this.setError(null);
+    this.metrics = undefined;
+    this.log = undefined;
+    this.cover = null;
+    this.revealed = false;
+    this.shownChoice = 0;
+    this.onMetrics?.();
   }
 
   /** @param {number} choice */

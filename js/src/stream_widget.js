@@ -2,13 +2,18 @@
 //
 // State synced with Python: `status` (trait) and `_snapshot` (trait: the final state as
 // deflated JSON, set when the stream ends, for views that join later and saved widget state).
+// `_can_rerun` (trait) shows ↻; `_attempts` (trait: deflated JSON) lists the earlier attempts.
 // Kernel -> page custom messages: {type: "patch", seq, status, parts?, metrics?, error?,
-// final?, log?}, {type: "snapshot", snapshot} and {type: "source", parts: {id: text}}.
+// final?, log?, attempt?}, {type: "snapshot", snapshot, attempt?} and {type: "source", parts:
+// {id: text}}. `attempt` (0-based, absent = 0) numbers the request's runs: a newer one starts the
+// view over (sequence numbers restart at 1), an older one's messages are ignored.
 // Page -> kernel: {type: "stop"}, {type: "hello"} (asks for a snapshot: sent when a view joins
-// a running stream or sees a sequence gap) and {type: "source"} (the markdown source, on demand).
+// a running stream or sees a sequence gap), {type: "source"} (the markdown source, on demand)
+// and {type: "rerun"} (the same request again).
 // Browser-only state (the DOM, the applied sequence number, scroll following) lives here.
 // Model output reaches the DOM only as the kernel renderer's escaped HTML or as textContent.
 import { wireActions } from "./actions.js";
+import { AttemptBrowser } from "./attempts.js";
 import { h } from "./dom.js";
 import { fillDetails } from "./details.js";
 import { makeFooter, showMetrics } from "./footer.js";
@@ -30,18 +35,22 @@ import { StreamView } from "./stream_view.js";
  *   teardown: () => void, owner?: object}} Instance
  */
 
+/** The attempt a message belongs to (absent: the first). @param {any} msg */
+const attemptOf = (msg) => Number(msg.attempt ?? msg.snapshot?.attempt ?? 0) || 0;
+
 /**
  * The header's clock: elapsed time, running while the stream does.
  * @param {HTMLElement} elapsed
  * @param {() => boolean} running
+ * @param {() => boolean} shown whether the live attempt is shown (else the clock runs unseen)
  */
-function makeClock(elapsed, running) {
+function makeClock(elapsed, running, shown) {
   let clock = { at: performance.now(), duration: 0 };
   let timer = 0;
   const tick = () => {
     const on = running();
     const seconds = on ? clock.duration + (performance.now() - clock.at) / 1000 : clock.duration;
-    elapsed.textContent = seconds > 0 ? secs(seconds) : "";
+    if (shown()) elapsed.textContent = seconds > 0 ? secs(seconds) : "";
     if (!on && timer) {
       clearInterval(timer);
       timer = 0;
@@ -98,7 +107,11 @@ class StreamWidget {
     // The live status comes with every patch (the trait changes once, at the end, in one
     // message with the final snapshot: a hundred streams starting cost no message each).
     this.kernelStatus = "";
-    this.clock = makeClock(this.header.elapsed, () => !FINAL.has(this.status()));
+    /** The attempt shown live, and whether the status trait's final value is an older one's. */
+    this.attempt = 0;
+    this.traitStale = false;
+    this.clock = makeClock(this.header.elapsed, () => !FINAL.has(this.status()),
+      () => !this.browser.browsing);
     this.hello = snapshotAsker(model, this.view);
     this.inbox = makeInbox({
       packed: (msg) => Boolean(msg.z || msg.deflated),
@@ -110,14 +123,17 @@ class StreamWidget {
       failed: () => this.hello.ask(),
     });
     this.actions = wireActions({ model, view: this.view, header: this.header, frame: this.frame,
-      root: this.root, status: () => this.status() });
+      root: this.root, status: () => this.status(), pastText: () => this.browser.text() });
+    this.browser = new AttemptBrowser({ root: this.root, view: this.view, header: this.header,
+      footer: this.footer, leaveRaw: () => this.actions.leaveRaw(), showLive: () => this.showLive() });
     this.view.onMetrics = () => this.showMetrics();
   }
 
   /** The status shown: the trait once it is final, else the latest patch's. */
   status() {
     const trait = this.model.get("status") || "pending";
-    return FINAL.has(trait) || !this.kernelStatus ? trait : this.kernelStatus;
+    const final = FINAL.has(trait) && !this.traitStale;
+    return final || !this.kernelStatus ? trait : this.kernelStatus;
   }
 
   showTitle() {
@@ -125,6 +141,7 @@ class StreamWidget {
   }
 
   showLabel() {
+    if (this.browser.browsing) return;
     const { view, header, root } = this;
     const current = this.status();
     const answering = [...view.parts.values()].some((p) => p.kind === "text" && p.hasContent);
@@ -138,9 +155,9 @@ class StreamWidget {
     const m = this.view.metrics;
     if (m) {
       this.clock.set(m.duration_s || 0);
-      if (m.model) showModelName(this.header, m.model);
+      if (m.model && !this.browser.browsing) showModelName(this.header, m.model);
     }
-    showMetrics(this.footer, m, this.view.log);
+    if (!this.browser.browsing) showMetrics(this.footer, m, this.view.log);
     this.showLabel();
     this.clock.tick();
   }
@@ -158,10 +175,46 @@ class StreamWidget {
     this.clock.tick();
   }
 
+  /** The live attempt shown again (the navigator's last position). */
+  showLive() {
+    showModelName(this.header, this.view.metrics?.model || "");
+    this.showMetrics();
+  }
+
+  showRerun() {
+    this.header.rerun.hidden = !this.model.get("_can_rerun");
+  }
+
+  onRerun() {
+    const { rerun } = this.header;
+    rerun.disabled = true; // one click, one run
+    setTimeout(() => (rerun.disabled = false), 1000);
+    this.model.send({ type: "rerun" });
+  }
+
+  /**
+   * A newer attempt of the request started: the view starts over.
+   * @param {number} attempt
+   * @param {string | undefined} status
+   */
+  startAttempt(attempt, status) {
+    this.attempt = attempt;
+    this.view.reset();
+    this.kernelStatus = status || "pending";
+    this.traitStale = FINAL.has(this.model.get("status"));
+    this.clock.set(0);
+    this.showStatus();
+  }
+
   /** A frame's messages, in order. @param {any[]} messages */
   apply(messages) {
     const before = this.status();
     for (const msg of messages) {
+      const attempt = attemptOf(msg);
+      if (attempt < this.attempt) continue; // an earlier attempt's, late
+      if (attempt > this.attempt) {
+        this.startAttempt(attempt, msg.type === "snapshot" ? msg.snapshot?.status : msg.status);
+      }
       if (msg.type === "snapshot") {
         this.view.applySnapshot(msg.snapshot);
         this.kernelStatus = msg.snapshot?.status || this.kernelStatus;
@@ -183,7 +236,9 @@ class StreamWidget {
   }
 
   onDetails() {
-    if (this.footer.details.open) fillDetails(this.footer.box, this.view.metrics, this.view.log);
+    if (!this.footer.details.open) return;
+    if (this.browser.browsing) this.browser.fillDetails();
+    else fillDetails(this.footer.box, this.view.metrics, this.view.log);
   }
 
   /** The final state from the trait, in order with the patches (it must not overtake the
@@ -191,6 +246,7 @@ class StreamWidget {
   onSnapshot() {
     const packed = this.model.get("_snapshot");
     if (packed && packed.byteLength) this.onMessage({ type: "snapshot", deflated: true }, [packed]);
+    else if (packed && packed.seq !== undefined) this.onMessage({ type: "snapshot", snapshot: packed });
   }
 
   /** Start: show what the model holds, listen to it; returns the teardown. */
@@ -199,16 +255,24 @@ class StreamWidget {
     /** @type {[string, Function][]} */
     const listeners = [
       ["msg:custom", (/** @type {any} */ msg, /** @type {DataView[]} */ buffers) => this.onMessage(msg, buffers)],
-      ["change:status", () => this.showStatus()],
+      ["change:status", () => {
+        this.traitStale = false;
+        this.showStatus();
+      }],
       ["change:_snapshot", () => this.onSnapshot()],
       ["change:title", () => this.showTitle()],
+      ["change:_can_rerun", () => this.showRerun()],
+      ["change:_attempts", () => this.browser.load(model.get("_attempts"))],
     ];
     this.showTitle();
+    this.showRerun();
+    this.browser.load(model.get("_attempts"));
     this.onSnapshot();
     this.showStatus();
     if (!FINAL.has(this.status())) this.hello.ask();
     for (const [name, cb] of listeners) model.on(name, cb);
     this.footer.details.addEventListener("toggle", () => this.onDetails());
+    this.header.rerun.addEventListener("click", () => this.onRerun());
     return () => {
       this.inbox.cancel();
       this.clock.stop();
