@@ -34,7 +34,7 @@ from ._events import Event
 from ._guards import Guards, GuardWatch
 from ._moderation import ModerationWatch, Moderator
 from ._prices import Pricing, input_tokens_estimate
-from ._runtime import Runtime, runtime, settle
+from ._runtime import Host, runtime, settle
 
 CANCEL_TIMEOUT = 30.0
 """Seconds the ``responses.cancel`` call of a stopped background response may take."""
@@ -54,7 +54,7 @@ class Controller:
     def __init__(self, opener: Callable[[], Any], publish: Publish,
                  on_status: Callable[[str], None],
                  tracker: ConnectionTracker | None = None,
-                 secrets: Iterable[str] = (), shared: Runtime | None = None,
+                 secrets: Iterable[str] = (), shared: Host | None = None,
                  watched: bool = True, guards: Guards | None = None,
                  subject: Callable[[], Any] = lambda: None,
                  cancel_remote: Callable[[str], Any] | None = None,
@@ -64,7 +64,7 @@ class Controller:
         self._tracker = tracker
         self._cancel_remote = cancel_remote  # a background response: closing does not stop it
         self._on_status = on_status
-        self.runtime = shared or runtime()
+        self.runtime: Host = shared or runtime()
         self.lock = threading.Lock()
         """Guards the document and the state below (the channel reads them under it)."""
         self._clean = Cleaner(secrets)
@@ -155,6 +155,10 @@ class Controller:
     def stopped(self) -> bool:
         """Whether Stop was asked for."""
         return self._stop.is_set()
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait ``seconds`` unless Stop comes first; returns whether it was stopped."""
+        return self._stop.wait(seconds)
 
     def attach(self, stream: Any) -> httpx2.Response | None:
         """The API answered: start streaming. Returns the response if it is a whole

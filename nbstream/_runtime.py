@@ -62,6 +62,20 @@ class Channel(Protocol):
         """Publish one frame now; returns ``(messages sent, ended)``. Never raises."""
 
 
+class Host(Protocol):
+    """Where a stream's channel lives: the runtime itself, or a grid that publishes its panes
+    together (and is the runtime's channel in their place)."""
+
+    def add(self, channel: Channel) -> None:
+        """Take a channel (a new stream, or an ended one with something left to send)."""
+
+    def wake(self) -> None:
+        """A channel has something new (or has ended)."""
+
+    def run_source(self, job: Job) -> None:
+        """Run a job (a sync source's consumer) on a worker thread."""
+
+
 class Budget:
     """A token bucket that may run into debt: messages sent outside the clock's control (a
     display made by the user's cell) are charged all the same, and later frames wait."""

@@ -50,7 +50,7 @@ from ._guards import Guards
 from ._markdown import highlight_css
 from ._moderation import Moderator
 from ._runner import Controller
-from ._runtime import Runtime, runtime
+from ._runtime import Host, runtime
 from ._static import static_copy
 
 COMPRESS_FROM = 2048
@@ -113,7 +113,7 @@ class StreamWidget(anywidget.AnyWidget):
         _session.register(self)
         self._start_attempt(self._controller, source_is_async)
 
-    def _host_runtime(self) -> Runtime | None:
+    def _host_runtime(self) -> Host | None:
         """The runtime this widget's streams are channels of (a grid's for its panes)."""
         return None
 
