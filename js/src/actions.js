@@ -17,20 +17,19 @@ function flash(button, text) {
 }
 
 /**
- * @param {{model: Sender, view: import("./stream_view.js").StreamView,
- *   header: import("./header.js").Header, frame: import("./frame.js").Frame,
- *   root: HTMLElement, status: () => string, pastText: () => string | null}} parts
- *   `pastText`: the text of the earlier attempt shown, if one is
- * @returns {Actions}
+ * The answer's markdown (choice shown), fetched from the kernel on demand: `source()` asks,
+ * `receiveSource` takes the kernel's answer ({id: text} per part); null after 3 s without one.
+ * @param {Sender} model
+ * @param {import("./stream_view.js").StreamView} view
  */
-export function wireActions({ model, view, header, frame, root, status, pastText }) {
+function sourceFetcher(model, view) {
   /** @type {((parts: Record<string, string>) => void)[]} */
-  let sourceWaiters = [];
-  /** The answer's markdown (choice shown), fetched from the kernel on demand. */
+  let waiters = [];
+  /** @returns {Promise<string | null>} */
   const source = () =>
     new Promise((resolve) => {
       const timeout = setTimeout(() => resolve(null), 3000);
-      sourceWaiters.push((parts) => {
+      waiters.push((parts) => {
         clearTimeout(timeout);
         const texts = [...view.parts.values()]
           .filter((p) => p.kind === "text" && p.choice === view.shownChoice)
@@ -39,6 +38,24 @@ export function wireActions({ model, view, header, frame, root, status, pastText
       });
       model.send({ type: "source" });
     });
+  /** @param {Record<string, string>} parts */
+  const receiveSource = (parts) => {
+    const waiting = waiters;
+    waiters = [];
+    for (const resolve of waiting) resolve(parts);
+  };
+  return { source, receiveSource };
+}
+
+/**
+ * @param {{model: Sender, view: import("./stream_view.js").StreamView,
+ *   header: import("./header.js").Header, frame: import("./frame.js").Frame,
+ *   root: HTMLElement, status: () => string, pastText: () => string | null}} parts
+ *   `pastText`: the text of the earlier attempt shown, if one is
+ * @returns {Actions}
+ */
+export function wireActions({ model, view, header, frame, root, status, pastText }) {
+  const { source, receiveSource } = sourceFetcher(model, view);
 
   const onCopy = async () => {
     const text = pastText() ?? (await source()) ?? view.body.innerText;
@@ -101,11 +118,7 @@ export function wireActions({ model, view, header, frame, root, status, pastText
   root.addEventListener("keydown", onKey);
   view.body.addEventListener("click", onClick);
   return {
-    receiveSource(parts) {
-      const waiters = sourceWaiters;
-      sourceWaiters = [];
-      for (const resolve of waiters) resolve(parts);
-    },
+    receiveSource,
     stop: onStop,
     leaveRaw: () => {
       if (!frame.rawBox.hidden) setRaw(false);
