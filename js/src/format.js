@@ -3,6 +3,7 @@
 /** The statuses a stream ends with. */
 export const FINAL = new Set(["done", "stopped", "error"]);
 export const STATUS_LABEL = {
+  queued: "Queued",
   pending: "Waiting for the model…",
   streaming: "Streaming",
   done: "Done",

@@ -4,7 +4,7 @@ import { button, h } from "./dom.js";
 
 /**
  * @typedef {{el: HTMLElement, dot: HTMLElement, label: HTMLElement, title: HTMLElement,
- *   modelName: HTMLElement, elapsed: HTMLElement, copy: HTMLButtonElement,
+ *   notice: HTMLElement, modelName: HTMLElement, elapsed: HTMLElement, copy: HTMLButtonElement,
  *   raw: HTMLButtonElement, rerun: HTMLButtonElement, stop: HTMLButtonElement,
  *   nav: Navigator}} Header
  * @typedef {{el: HTMLElement, prev: HTMLButtonElement, next: HTMLButtonElement,
@@ -45,6 +45,9 @@ export function makeHeader() {
   const dot = h("span", "nbstream-dot");
   const label = h("span", "nbstream-status");
   const title = h("span", "nbstream-title");
+  const notice = h("span", "nbstream-notice"); // e.g. a grid pane's "Rate limited (429) ..."
+  notice.setAttribute("role", "status");
+  notice.hidden = true;
   const modelName = h("span", "nbstream-model");
   const elapsed = h("span", "nbstream-elapsed");
   const copy = button("nbstream-action", "Copy",
@@ -57,9 +60,9 @@ export function makeHeader() {
     { title: "Run the same request again", label: "Run the same request again" });
   rerun.hidden = true;
   const nav = makeNavigator();
-  el.append(dot, title, label, modelName, elapsed, nav.el, h("span", "nbstream-spacer"), copy, raw,
+  el.append(dot, title, label, notice, modelName, elapsed, nav.el, h("span", "nbstream-spacer"), copy, raw,
     rerun, stop);
-  return { el, dot, label, title, modelName, elapsed, copy, raw, rerun, stop, nav };
+  return { el, dot, label, title, notice, modelName, elapsed, copy, raw, rerun, stop, nav };
 }
 
 /**

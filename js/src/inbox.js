@@ -8,12 +8,13 @@
 /**
  * @param {{packed: (msg: any) => boolean,
  *   unpack: (msg: any, buffer: DataView | undefined) => Promise<void>,
- *   apply: (messages: any[]) => void, failed: () => void}} handlers
+ *   apply: (messages: any[]) => void, failed: () => void, frames?: boolean}} handlers
  *   `packed`: whether a message waits for `unpack` (inflating its buffer into it); `apply`: a
- *   frame's messages, in order; `failed`: a buffer did not inflate.
+ *   frame's messages, in order; `failed`: a buffer did not inflate; `frames: false`: apply each
+ *   message as soon as it is in order (a grid routing its panes' share: they apply in frames).
  * @returns {Inbox}
  */
-export function makeInbox({ packed, unpack, apply, failed }) {
+export function makeInbox({ packed, unpack, apply, failed, frames = true }) {
   /** @type {any[]} */
   let queue = [];
   let frame = 0;
@@ -25,6 +26,7 @@ export function makeInbox({ packed, unpack, apply, failed }) {
   };
   /** @param {any} msg */
   const enqueue = (msg) => {
+    if (!frames) return apply([msg]);
     queue.push(msg);
     if (!frame) frame = requestAnimationFrame(flush);
   };

@@ -181,6 +181,14 @@ class StreamWidget {
     this.showMetrics();
   }
 
+  /** A notice from the kernel (a grid pane's `_notice`: "Rate limited (429): retrying ..."). */
+  showNotice() {
+    const text = this.model.get("_notice");
+    this.header.notice.textContent = text ? String(text) : "";
+    this.header.notice.title = this.header.notice.textContent;
+    this.header.notice.hidden = !text;
+  }
+
   showRerun() {
     this.header.rerun.hidden = !this.model.get("_can_rerun");
   }
@@ -262,10 +270,12 @@ class StreamWidget {
       ["change:_snapshot", () => this.onSnapshot()],
       ["change:title", () => this.showTitle()],
       ["change:_can_rerun", () => this.showRerun()],
+      ["change:_notice", () => this.showNotice()],
       ["change:_attempts", () => this.browser.load(model.get("_attempts"))],
     ];
     this.showTitle();
     this.showRerun();
+    this.showNotice();
     this.browser.load(model.get("_attempts"));
     this.onSnapshot();
     this.showStatus();
