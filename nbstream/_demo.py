@@ -71,6 +71,9 @@ __all__ = [
 ]
 
 DEMO_BASE_URL = "https://demo.nbstream.invalid/v1"
+DEMO_API_KEY = "nbstream-offline-demo-key"
+"""The demo client's key: scrubbed from everything shown like any key, so never a word its
+answers use (it was ``"demo"``, and "the offline demo model" showed as "[redacted]")."""
 """The base URL of demo clients; nothing is ever sent to it."""
 
 SILENT_MODEL = "demo-silent"
@@ -1205,9 +1208,9 @@ def _hermetic_credentials() -> dict[str, Any]:
         name, colon, _ = line.partition(":")
         if colon and name.strip() and name.strip().lower() != "authorization":
             headers[name.strip()] = openai.Omit()
-    headers["Authorization"] = "Bearer demo"
+    headers["Authorization"] = f"Bearer {DEMO_API_KEY}"
     return {
-        "api_key": "demo",
+        "api_key": DEMO_API_KEY,
         "admin_api_key": "",
         "organization": "",
         "project": "",

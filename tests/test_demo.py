@@ -63,12 +63,22 @@ def delta_text(events: list[Any]) -> str:
 # --- the client and the content ------------------------------------------------------------
 
 
+def test_the_demo_answer_is_never_taken_for_its_key() -> None:
+    """The key is scrubbed from what is shown; the demo's own words must not be (its key was
+    "demo", and an unknown prompt's answer read "the offline [redacted] model")."""
+    import nbstream
+
+    w = nbstream.responses(fast_client(), model="m", input="Now say it in one sentence.")
+    assert w.wait(10) and w.status == "done", w.error
+    assert "offline demo model" in w.text and "[redacted]" not in w.text
+
+
 def test_demo_client_is_a_real_openai_client() -> None:
     client = fast_client()
     assert type(client) is openai.OpenAI
     assert str(client.base_url).rstrip("/") == DEMO_BASE_URL
     assert client.max_retries == 0
-    assert client.api_key == "demo"
+    assert client.api_key == "nbstream-offline-demo-key"
     transport = sync_transport(client)
     assert demo_transport(client.with_options(timeout=5)) is transport
     assert transport.requests == []
@@ -631,5 +641,5 @@ def test_real_credentials_in_the_environment_stay_out(monkeypatch: pytest.Monkey
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=MESSAGES)
     assert raw.parse().choices[0].message.content == ANSWER
     sent = dict(raw.http_request.headers)
-    assert sent["authorization"] == "Bearer demo"
+    assert sent["authorization"] == "Bearer nbstream-offline-demo-key"
     assert "SECRET" not in repr(sent)
