@@ -15,7 +15,7 @@ MAX_WORDS = 50_000
 """Longer answers are compared by lines (a word diff of huge texts takes too long)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Diff:
     """The pieces of a diff, in order: ``("=", same)``, ``("-", only in a)``, ``("+", only
     in b)``."""
@@ -30,6 +30,11 @@ class Diff:
         same = sum(len(text) for op, text in self.ops if op == "=")
         total = len(self.a) + len(self.b)
         return 1.0 if total == 0 else 2 * same / total
+
+    def __repr__(self) -> str:
+        removed = sum(len(t.split()) for op, t in self.ops if op == "-")
+        added = sum(len(t.split()) for op, t in self.ops if op == "+")
+        return f"<Diff {self.ratio:.0%} alike: {removed} words removed, {added} added>"
 
     def __str__(self) -> str:
         """The diff as text: ``[-removed-]{+added+}``, as ``git diff --word-diff`` writes it."""

@@ -69,3 +69,31 @@ def test_the_stopping_example_stops_each_answer_for_its_reason(
     assert printed[5].startswith("predicate - reached 100 - "), printed[5]
     assert "5 live; 5 stopped" in printed[6]
     assert "['user', 'user', 'user', 'user', 'user']" in printed[6], printed[6]
+
+
+COMPARE = REPO_ROOT / "examples" / "compare.ipynb"
+
+
+@pytest.mark.timeout(240)
+def test_the_compare_example_compares_reruns_follows_up_and_sweeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = run_offline(COMPARE, tmp_path, monkeypatch)
+    printed = [outputs_text(cell) for cell in code]
+    rows = [line for line in printed[2].splitlines() if line.strip()]
+    assert len(rows) == 6 and all(" done " in row for row in rows), printed[2]
+    assert rows[0].startswith("model=gpt-4.1-mini · temperature=cool"), rows[0]
+    assert rows[1].startswith("model=gpt-4.1-mini · temperature=warm"), rows[1]
+    assert printed[4].strip() == "2 attempts: ['done', 'done']", printed[4]
+    assert printed[7].strip() == "done ['done', 'done', 'done', 'done', 'done']", printed[7]
+    shown = [(i, o) for i, cell in enumerate(code) for o in cell.outputs if "data" in o]
+    grids = [o for _, o in shown if o["data"]["text/plain"].startswith("<Grid")]
+    assert len(grids) == 2
+    for output in grids:  # saved as the static copy: the summary table and every pane
+        html = output["data"]["text/html"]
+        assert WIDGET_VIEW not in output["data"]
+        assert html.startswith('<div class="nbstream-static nbstream-grid-static"')
+        assert html.count('<div class="nbstream-grid-pane">') in (5, 6)
+        assert "<table class=\"nbstream-summary\">" in html
+    diff = next(o for _, o in shown if o["data"]["text/plain"].startswith("<Diff"))
+    assert diff["data"]["text/html"].startswith('<pre class="nbstream-diff"')
