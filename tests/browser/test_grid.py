@@ -1,4 +1,4 @@
-"""``nbstream.compare()`` in a real JupyterLab 4 page (issue 11): a 3 × 2 grid streams every
+"""``nbstream.compare()`` in a real JupyterLab 4 page (issue 11): a 3 by 2 grid streams every
 pane progressively, its summary table matches each pane's metrics, a diff of two picked panes
 shows, Stop all stops every pane and closes every connection, and the saved notebook shows
 every pane's answer once the page is reloaded.

@@ -1,7 +1,7 @@
 """Re-run from the page, in a real JupyterLab 4 (issue 11, item 4): ↻ on a finished answer
-makes the same request again in the same widget, the earlier attempt stays browsable
-(‹ 1/2 ›), and the saved output is the last attempt's static copy; ↻ on one pane of a grid
-re-runs that pane alone.
+makes the same request again in the same widget, the earlier attempt stays browsable (the
+navigator shows 1/2), and the saved output is the last attempt's static copy; ↻ on one pane
+of a grid re-runs that pane alone.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_rerun_from_the_page_keeps_the_earlier_attempt_browsable(lab) -> None:
     assert [status for status, _ in state["attempts"]] == ["done", "done"], state
     assert page.locator(ROOT).count() == 1  # one widget, no second copy
 
-    page.locator(f"{ROOT} .nbstream-nav", has_text="‹").click()
+    page.locator(f"{ROOT} .nbstream-nav").first.click()  # earlier
     page.wait_for_function("(sel) => document.querySelector(sel)?.textContent === '1/2'",
                            arg=POSITION)
     shown = page.evaluate("(sel) => [...document.querySelectorAll(sel + ' .nbstream-body')]"
@@ -78,7 +78,7 @@ def test_rerun_from_the_page_keeps_the_earlier_attempt_browsable(lab) -> None:
                           ".map((b) => b.textContent)", ROOT)
     assert shown == [first], shown  # the earlier attempt's answer, read-only
     lab.screenshot("rerun-earlier-attempt")
-    page.locator(f"{ROOT} .nbstream-nav", has_text="›").click()
+    page.locator(f"{ROOT} .nbstream-nav").last.click()  # later
     page.wait_for_function("(sel) => document.querySelector(sel)?.textContent === '2/2'",
                            arg=POSITION)
 
