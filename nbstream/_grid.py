@@ -24,6 +24,7 @@ messages (deflated when large); see ``js/src`` for the rest of the protocol.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -35,6 +36,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from . import _terminal
 from ._assets import asset
 from ._attempts import packed
 from ._diff import Diff, word_diff
@@ -166,6 +168,9 @@ class Grid(anywidget.AnyWidget):
 
     def _ipython_display_(self) -> None:
         self.channel.watch()
+        if _terminal.in_a_terminal():  # each pane's answer, once they have ended
+            _terminal.show_grid(self.panes, [pane.label for pane in self.panes])
+            return
         self._displays.show()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -266,6 +271,18 @@ class Grid(anywidget.AnyWidget):
             return self
 
         return until_ended().__await__()
+
+    def __str__(self) -> str:
+        """In a terminal or a script, every pane's answer under its label: ``print(g)`` waits
+        for them (a live table meanwhile on a terminal); Ctrl-C stops them. Elsewhere,
+        ``repr(g)``."""
+        if not _terminal.in_a_terminal() or \
+                threading.current_thread() is not threading.main_thread():
+            return repr(self)
+        labels = [pane.label for pane in self.panes]
+        with contextlib.suppress(RuntimeError):  # (waiting would block the panes' loop)
+            _terminal.wait_for_grid(self.panes, labels)
+        return _terminal.grid_text(self.panes, labels)
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}

@@ -40,7 +40,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import _session
+from . import _session, _terminal
 from ._assets import asset
 from ._attempts import Attempt, Launch, packed
 from ._connection import ConnectionTracker
@@ -110,6 +110,7 @@ class StreamWidget(anywidget.AnyWidget):
         self.on_msg(self._on_message)
         if self.comm is not None:
             self.comm.on_close(lambda _msg: self._closed())
+        _marimo.watch_cell(self)  # marimo closes comms without on_close: see _marimo.py
         _session.register(self)
         self._start_attempt(self._controller, source_is_async)
 
@@ -214,7 +215,29 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _ipython_display_(self) -> None:
         self._controller.channel.watch()
+        if _terminal.in_a_terminal():  # IPython in a terminal: the answer as it arrives
+            _terminal.show(self)
+            return
         self._displays.show()
+
+    def _interrupt(self) -> None:
+        """Ctrl-C in a terminal while the answer shows: stop it (``"interrupt"``)."""
+        self._controller.stop("interrupt")
+
+    def __str__(self) -> str:
+        """In a terminal or a script, the answer: ``print(w)`` waits for it (showing it as it
+        arrives when output is a terminal), then prints its text, and a line saying why when
+        it did not complete; Ctrl-C stops it. Elsewhere (a notebook), ``repr(w)``."""
+        if not _terminal.in_a_terminal() or \
+                threading.current_thread() is not threading.main_thread():
+            return repr(self)
+        try:
+            _terminal.show(self, transient=True)
+        except RuntimeError:  # waiting would block the event loop the stream runs on
+            return self.text
+        if self.status == "done":
+            return self.text
+        return f"{self.text}\n[{_terminal.ending(self)}]"
 
     def _sync_status(self, controller: Controller) -> None:
         """The ``status`` trait takes the current attempt's status (in Python: see
@@ -442,4 +465,9 @@ class StreamWidget(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         self._controller.channel.watch()  # shown by a front-end without _ipython_display_
+        _marimo.before_display(self)  # (a marimo export waits for the end)
         return self._displays.current
+
+    def _display_(self) -> Any:
+        """What marimo shows (its display protocol): see ``_marimo.display``."""
+        return _marimo.display(self)
