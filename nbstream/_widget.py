@@ -40,7 +40,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import _session, _terminal
+from . import _marimo, _session, _terminal
 from ._assets import asset
 from ._attempts import Attempt, Launch, packed
 from ._connection import ConnectionTracker
