@@ -68,6 +68,7 @@ def compare(client: Any, /, *, api: str = "responses", max_concurrency: int | No
             grid.panes.append(_request(api, combo.client, combo.kwargs, option, make))  # type: ignore[arg-type]
     except BaseException:
         grid.stop()
+        grid.channel.start_now()  # (the panes made so far end, stopped, making no request)
         raise
     grid.channel.start_now()
     return grid

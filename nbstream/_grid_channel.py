@@ -67,6 +67,7 @@ class GridChannel:
         self._queue: deque[_Start] = deque()
         self._open: list[Controller] = []
         self._watched = False
+        self._ready = False  # until every pane is made: no frame, no start, no end
         self._end_published = False
         self.last_frame = 0.0
 
@@ -120,8 +121,12 @@ class GridChannel:
         self._grid.restarted()
 
     def start_now(self) -> None:
-        """Start what may start, in the caller's thread (the cell that made the grid)."""
+        """Every pane is made: start what may start, in the caller's thread (the cell that
+        made the grid), and serve the grid from now on."""
+        with self._lock:
+            self._ready = True
         self._start_due(in_caller=True)
+        runtime().add(self)
 
     def watch(self) -> None:
         """The grid is shown: its panes' frames are sent from now on."""
@@ -146,6 +151,8 @@ class GridChannel:
     def due(self, now: float) -> tuple[float, int, bool] | None:
         """When the grid's next frame is due (see ``_runtime.Channel``)."""
         with self._lock:
+            if not self._ready:
+                return None
             startable = bool(self._queue) and self._has_a_free_connection()
             soonest = now if (self._outbox or startable) else None
             end_published = self._end_published
@@ -165,6 +172,9 @@ class GridChannel:
     def frame(self) -> tuple[int, bool]:
         """Serve every pane that is due, start queued panes, send one frame. Never raises."""
         sent = 0
+        with self._lock:
+            if not self._ready:
+                return 0, False
         try:
             self._start_due()
             now = time.monotonic()
