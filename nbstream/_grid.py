@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import threading
 import time
@@ -82,6 +83,8 @@ class Grid(anywidget.AnyWidget):
         self._status_lock = threading.Lock()
         self._ended = EndSignal()  # the grid's final state was published (a new one per run)
         self._displays = Displays(self._bundle, self._static_bundle)
+        # Publish from every thread as the cell that made the grid (see StreamWidget).
+        self._origin = contextvars.copy_context()
         self.on_msg(self._on_message)
         if self.comm is not None:
             self.comm.on_close(lambda _msg: self._closed())
@@ -89,17 +92,22 @@ class Grid(anywidget.AnyWidget):
     # --- what the channel needs (``_grid_channel.Panes``) ------------------------------
 
     def controllers(self) -> list[Controller]:
-        """Each pane's current attempt."""
-        return [pane._controller for pane in self.panes]
+        """Each pane's attempts that the grid serves: the current one, and one a re-run
+        replaced until it has ended (its end starts the new one)."""
+        return [c for pane in self.panes for c in (*pane._retiring, pane._controller)]
 
     def send_frame(self, panes: dict[str, list[dict[str, Any]]]) -> int:
         """One frame of every pane that had something new: one message."""
         raw = json.dumps(panes, separators=(",", ":")).encode()
         if len(raw) >= COMPRESS_FROM:
-            self.send({"type": "frame", "z": 1}, [zlib.compress(raw, 1)])
+            self._as_origin(self.send, {"type": "frame", "z": 1}, [zlib.compress(raw, 1)])
         else:
-            self.send({"type": "frame", "panes": panes})
+            self._as_origin(self.send, {"type": "frame", "panes": panes})
         return 1
+
+    def _as_origin(self, publish: Any, *args: Any) -> Any:
+        """Run a comm publish as the cell that made the grid."""
+        return self._origin.copy().run(publish, *args)
 
     def publish_end(self) -> int:
         """Every pane has ended: the final state in one message, then the static copy."""
@@ -113,7 +121,7 @@ class Grid(anywidget.AnyWidget):
             self.set_trait("status", status)
             self.set_trait("_snapshot", packed(state))
             ended = self._ended
-        self.send_state(["status", "_snapshot"])
+        self._as_origin(self.send_state, ["status", "_snapshot"])
         sent = 1 + self._displays.ended()
         ended.set()
         return sent
@@ -153,7 +161,7 @@ class Grid(anywidget.AnyWidget):
         except (TypeError, IndexError, ValueError) as exc:
             message["error"] = str(exc)
         runtime().charge(1)
-        self.send(message)
+        self._as_origin(self.send, message)
 
     def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
         data, metadata = super()._repr_mimebundle_() or ({}, {})
@@ -243,7 +251,7 @@ class Grid(anywidget.AnyWidget):
                 self._ended = EndSignal()
         if was_final:
             runtime().charge(1)
-            self.send_state(["status"])
+            self._as_origin(self.send_state, ["status"])
             self._displays.live_again()
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -36,7 +36,8 @@ class Panes(Protocol):
     """What the channel needs of its grid."""
 
     def controllers(self) -> list[Controller]:
-        """Each pane's current attempt, in pane order."""
+        """The attempts to serve, in pane order (each pane's current one, and any a re-run
+        replaced that has not ended yet)."""
 
     def send_frame(self, panes: dict[str, list[dict[str, Any]]]) -> int:
         """Send one frame (messages by pane index) to the page; returns the messages sent."""

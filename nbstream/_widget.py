@@ -104,6 +104,7 @@ class StreamWidget(anywidget.AnyWidget):
         self._request = request  # the create arguments, to price the stream (never shown)
         self._moderate = moderate
         self._earlier: list[Attempt] = []
+        self._retiring: list[Controller] = []  # replaced attempts that have not ended yet
         self._attempt = 0
         self._controller = self._new_controller(
             Launch(opener, source_is_async, connection, cancel_remote), 0)
@@ -352,6 +353,7 @@ class StreamWidget(anywidget.AnyWidget):
             old = self._controller
             self._attempt += 1
             new = self._controller = self._new_controller(launch, self._attempt)
+            self._retiring.append(old)  # (until it has ended: a grid still serves it)
         old.stop("user")  # (does nothing if it has ended)
         # The new attempt starts once the old one has published its end.
         old.future().add_done_callback(lambda _f: self._begin(old, new, launch))
@@ -363,6 +365,8 @@ class StreamWidget(anywidget.AnyWidget):
                               if old.status == "stopped" else None, old.document.metrics(),
                               old.channel.html, old.channel.final_snapshot)
         with self._status_lock:
+            if old in self._retiring:
+                self._retiring.remove(old)
             self._earlier.append(earlier)
             pages = [a.for_page() for a in self._earlier]
             self.set_trait("status", new.status)
