@@ -200,7 +200,8 @@ def render(text: str) -> str:
     return shared_markdown().render(text)
 
 
-_DARK_HOSTS = ':is(body[data-jp-theme-light="false"],body.vscode-dark,body.vscode-high-contrast)'
+_DARK_HOSTS = (':is(body[data-jp-theme-light="false"],body.vscode-dark,body.vscode-high-contrast,'
+               '.marimo .dark)')  # (marimo: in the widget's shadow root)
 _STYLE_RULE = re.compile(r"^X (\.[\w-]+) \{ (.*?) \}")
 
 
