@@ -37,7 +37,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import _terminal
+from . import _marimo, _terminal
 from ._assets import asset
 from ._attempts import packed
 from ._diff import Diff, word_diff
@@ -183,7 +183,12 @@ class Grid(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         self.channel.watch()
+        _marimo.before_display(self)  # (a marimo export waits for every pane's end)
         return self._displays.current
+
+    def _display_(self) -> Any:
+        """What marimo shows (its display protocol): see ``_marimo.display``."""
+        return _marimo.display(self)
 
     # --- the Python view ----------------------------------------------------------------
 

@@ -373,3 +373,6 @@ def test_export_html_records_finished_answers(tmp_path: Path) -> None:
         words = _plain_words(answer)
         assert words in exported, (prompt, words)
     assert exported.count('data-status=\\"done\\"') >= 2, "no finished static copy"
+    # The compare grid too: its static copy, both panes' answers.
+    assert "nbstream-grid-static" in exported, "the grid was not waited for"
+    assert exported.count("nbstream-grid-pane") >= 2
