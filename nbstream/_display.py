@@ -39,6 +39,17 @@ def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) ->
         handle.update(data, metadata=metadata, raw=True)
 
 
+def live_bundle(widget: Any) -> Bundle:
+    """A widget's live display: its widget view (anywidget's bundle without its
+    ``text/html`` fallback) and its repr as ``text/plain``; no static copy, it is not over."""
+    import anywidget
+
+    data, metadata = anywidget.AnyWidget._repr_mimebundle_(widget) or ({}, {})
+    data = {k: v for k, v in dict(data).items() if k != "text/html"}
+    data["text/plain"] = repr(widget)
+    return data, dict(metadata)
+
+
 class Displays:
     """The displays of one widget, live or static (see the module docstring)."""
 

@@ -41,7 +41,7 @@ from . import _marimo, _terminal
 from ._assets import asset
 from ._attempts import packed
 from ._diff import Diff, word_diff
-from ._display import Displays
+from ._display import Displays, live_bundle
 from ._ending import EndSignal
 from ._grid_channel import GridChannel
 from ._grid_static import grid_static_copy
@@ -82,7 +82,7 @@ class Grid(anywidget.AnyWidget):
         """The panes, in order: each a ``StreamWidget`` with ``params``, its varied values."""
         self._status_lock = threading.Lock()
         self._ended = EndSignal()  # the grid's final state was published (a new one per run)
-        self._displays = Displays(self._bundle, self._static_bundle)
+        self._displays = Displays(lambda: live_bundle(self), self._static_bundle)
         # Publish from every thread as the cell that made the grid (see StreamWidget).
         self._origin = contextvars.copy_context()
         self.on_msg(self._on_message)
@@ -162,12 +162,6 @@ class Grid(anywidget.AnyWidget):
             message["error"] = str(exc)
         runtime().charge(1)
         self._as_origin(self.send, message)
-
-    def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        data, metadata = super()._repr_mimebundle_() or ({}, {})
-        data = {k: v for k, v in dict(data).items() if k != "text/html"}
-        data["text/plain"] = repr(self)
-        return data, dict(metadata)
 
     def _static_bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
         copy = grid_static_copy(self._key, self.status, self.title, self.results,

@@ -45,7 +45,7 @@ from ._answer import AnswerView
 from ._assets import asset
 from ._attempts import Attempt, Launch, packed
 from ._connection import ConnectionTracker
-from ._display import Displays
+from ._display import Displays, live_bundle
 from ._followup import Answer, next_request
 from ._guards import Guards
 from ._markdown import highlight_css
@@ -88,7 +88,7 @@ class StreamWidget(AnswerView, anywidget.AnyWidget):
         # title and _can_rerun go in the comm's opening state
         super().__init__(title=title or "", _can_rerun=relaunch is not None, **kwargs)
         self._status_lock = threading.Lock()
-        self._displays = Displays(self._bundle, self._static_bundle)
+        self._displays = Displays(lambda: live_bundle(self), self._static_bundle)
         # For reply(): the API, the create arguments and how to make the next request (set
         # by nbstream.responses() / chat() / completions(); never synced).
         self._made: tuple[str, dict[str, Any], Callable[..., StreamWidget]] | None = None
@@ -198,13 +198,6 @@ class StreamWidget(AnswerView, anywidget.AnyWidget):
     def _as_origin(self, publish: Callable[..., Any], *args: Any) -> Any:
         """Run a comm publish as the cell that made the widget (see ``__init__``)."""
         return self._origin.copy().run(publish, *args)
-
-    def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The live display: the widget view (no static copy: the stream is not over)."""
-        data, metadata = super()._repr_mimebundle_() or ({}, {})
-        data = {k: v for k, v in dict(data).items() if k != "text/html"}
-        data["text/plain"] = repr(self)
-        return data, dict(metadata)
 
     def _static_bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """The final answer for wherever widgets do not run (nbconvert, GitHub, a restarted
