@@ -1,53 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import widget, { StreamView, adler32Utf16, formatMetrics, safeFragment } from "../src/widget.js";
+import { deflated, fakeModel, on, rendered, textOp } from "./helpers.js";
 
-/** An op that splices into `held`, with the check the kernel sends along. */
-const on = (held, op) => ({ ...op, check: [held.length, adler32Utf16(held)] });
-
-/** A minimal anywidget model: local attributes, event listeners, and sent messages. */
-function fakeModel(state = {}) {
-  const attrs = { status: "pending", snapshot: {}, ...state };
-  const listeners = new Map();
-  return {
-    sent: [],
-    get: (key) => attrs[key],
-    set: (key, value) => {
-      attrs[key] = value;
-      for (const cb of listeners.get(`change:${key}`) || []) cb();
-    },
-    on: (event, cb) => listeners.set(event, [...(listeners.get(event) || []), cb]),
-    off: (event, cb) =>
-      listeners.set(event, cb ? (listeners.get(event) || []).filter((x) => x !== cb) : []),
-    send(msg) {
-      this.sent.push(msg);
-    },
-    emit(event, ...args) {
-      for (const cb of listeners.get(event) || []) cb(...args);
-    },
-  };
-}
-
-/**
- * Render a widget view of a fake model with `state`, its frames on timers (jsdom has no
- * requestAnimationFrame). @param {Record<string, any>} state
- */
-function rendered(state) {
-  vi.stubGlobal("requestAnimationFrame", (cb) => setTimeout(cb, 0));
-  vi.stubGlobal("cancelAnimationFrame", (id) => clearTimeout(id));
-  const model = fakeModel(state);
-  const el = document.createElement("div");
-  const cleanup = widget.render({ model, el });
-  return { model, el, cleanup };
-}
-
-/** @param {any} value */
-async function deflated(value) {
-  const { deflateSync } = await import("node:zlib");
-  const packed = deflateSync(Buffer.from(JSON.stringify(value)));
-  return new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-}
-
-const textOp = (extra) => ({ id: 0, kind: "text", choice: 0, info: {}, done: false, ...extra });
 
 describe("StreamView patches", () => {
   it("appends committed blocks once and never re-creates their nodes", () => {
