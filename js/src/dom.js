@@ -30,6 +30,16 @@ export function button(className, text, { title, label } = {}) {
 }
 
 /**
+ * Set an element's text, unless it already reads so (writing the same text still replaces the
+ * text node, and makes the page lay the element out again).
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/**
  * Call `fn` in the next frame (unless the page is gone: jsdom once the tests are over).
  * @param {FrameRequestCallback} fn
  */

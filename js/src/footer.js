@@ -1,5 +1,5 @@
 // A stream's footer: the one-line metrics and the Details panel (filled only while open).
-import { h } from "./dom.js";
+import { h, setText } from "./dom.js";
 import { fillDetails } from "./details.js";
 import { formatMetrics } from "./format.js";
 
@@ -26,6 +26,6 @@ export function makeFooter() {
  * @param {any} log
  */
 export function showMetrics(footer, metrics, log) {
-  footer.line.textContent = formatMetrics(metrics);
+  setText(footer.line, formatMetrics(metrics));
   if (footer.details.open) fillDetails(footer.box, metrics, log);
 }

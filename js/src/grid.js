@@ -12,7 +12,7 @@
 // text}, {type: "attempts", attempts, can_rerun}.
 // Page -> kernel: {type: "hello"} (every pane's snapshot), {type: "stop"}, {type: "rerun"} (all),
 // a pane's own (stop, rerun, source, hello) with `pane: i`, {type: "diff", a, b}, {type: "gone"}.
-import { button, h } from "./dom.js";
+import { button, h, setText } from "./dom.js";
 import { makeDiffView } from "./diff_view.js";
 import { FINAL, statusLabel } from "./format.js";
 import { SummaryTable } from "./grid_table.js";
@@ -226,13 +226,16 @@ export class GridView {
     this.timers.refresh = 0;
     const rows = this.rows();
     this.table.update(rows);
-    for (const row of rows) this.panes[row.index].card.hidden = row.folded;
+    for (const row of rows) {
+      const { card } = this.panes[row.index];
+      if (card.hidden !== row.folded) card.hidden = row.folded;
+    }
     const tally = new Map();
     for (const pane of this.panes) tally.set(pane.status, (tally.get(pane.status) || 0) + 1);
-    this.counts.textContent = COUNT_ORDER.filter(([status]) => tally.get(status))
-      .map(([status, word]) => `${tally.get(status)} ${word}`).join(" · ");
+    setText(this.counts, COUNT_ORDER.filter(([status]) => tally.get(status))
+      .map(([status, word]) => `${tally.get(status)} ${word}`).join(" · "));
     const status = this.status();
-    this.root.dataset.status = status;
+    if (this.root.dataset.status !== status) this.root.dataset.status = status;
     this.stopAll.disabled = FINAL.has(status) || this.panes.every((p) => FINAL.has(p.status));
     this.rerunAll.hidden = !this.panes.some((p) => p.model.get("_can_rerun"));
     this.root.toggleAttribute("data-folding", this.panes.length > FOLD_ABOVE);

@@ -1,7 +1,7 @@
 // A grid's live summary table: one row per pane (label, status, TTFT, tokens/s, output tokens,
 // duration, finish or stop reason, estimated cost), sortable by any column, a checkbox per row
 // to pick two panes for the diff, the label to go to the pane (or open a folded one).
-import { button, h } from "./dom.js";
+import { button, h, setText } from "./dom.js";
 import { money, secs } from "./format.js";
 
 /**
@@ -116,14 +116,14 @@ export class SummaryTable {
     for (const pane of panes) {
       const row = this.rows[pane.index];
       if (!row) continue;
-      row.tr.dataset.status = pane.status;
-      row.fold.hidden = !pane.foldable;
-      row.fold.textContent = pane.folded ? "▸" : "▾";
-      row.fold.setAttribute("aria-expanded", String(!pane.folded));
+      if (row.tr.dataset.status !== pane.status) row.tr.dataset.status = pane.status;
+      if (row.fold.hidden !== !pane.foldable) row.fold.hidden = !pane.foldable;
+      setText(row.fold, pane.folded ? "▸" : "▾");
+      const expanded = String(!pane.folded);
+      if (row.fold.getAttribute("aria-expanded") !== expanded) row.fold.setAttribute("aria-expanded", expanded);
       COLUMNS.slice(1).forEach((column, i) => {
         const value = column.value(pane);
-        const text = value == null ? "–" : column.text ? column.text(pane) : String(value);
-        if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
+        setText(row.cells[i], value == null ? "–" : column.text ? column.text(pane) : String(value));
       });
     }
     if (this.sort) this.order(panes);

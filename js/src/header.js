@@ -1,6 +1,6 @@
 // A stream's header: status dot, title, status line, model, elapsed time, the attempts
 // navigator (‹ 2/3 ›), Copy, Raw, ↻ (run again) and Stop (last: it keeps its place).
-import { button, h } from "./dom.js";
+import { button, h, setText } from "./dom.js";
 
 /**
  * @typedef {{el: HTMLElement, dot: HTMLElement, label: HTMLElement, title: HTMLElement,
@@ -83,6 +83,6 @@ export function showTitle(header, text) {
  * @param {unknown} name
  */
 export function showModelName(header, name) {
-  header.modelName.textContent = String(name);
-  header.modelName.title = String(name);
+  setText(header.modelName, String(name));
+  if (header.modelName.title !== String(name)) header.modelName.title = String(name);
 }

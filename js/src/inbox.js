@@ -1,5 +1,8 @@
 // Messages from the kernel, applied in animation frames and in order: deflated ones are
-// inflated asynchronously, and a promise chain keeps every message in its place.
+// inflated asynchronously, and a promise chain keeps every message in its place. The frames are
+// the page's shared ones (scheduler.js): every view's messages are applied before any view
+// reads its layout.
+import { cancel as cancelJob, write } from "./scheduler.js";
 
 /**
  * @typedef {{push: (msg: any, buffers?: DataView[]) => void, cancel: () => void}} Inbox
@@ -17,9 +20,7 @@
 export function makeInbox({ packed, unpack, apply, failed, frames = true }) {
   /** @type {any[]} */
   let queue = [];
-  let frame = 0;
   const flush = () => {
-    frame = 0;
     const messages = queue;
     queue = [];
     apply(messages);
@@ -28,7 +29,7 @@ export function makeInbox({ packed, unpack, apply, failed, frames = true }) {
   const enqueue = (msg) => {
     if (!frames) return apply([msg]);
     queue.push(msg);
-    if (!frame) frame = requestAnimationFrame(flush);
+    write(flush);
   };
   /** @type {Promise<void>} */
   let chain = Promise.resolve();
@@ -51,8 +52,6 @@ export function makeInbox({ packed, unpack, apply, failed, frames = true }) {
   };
   return {
     push,
-    cancel: () => {
-      if (frame) cancelAnimationFrame(frame);
-    },
+    cancel: () => cancelJob(flush),
   };
 }

@@ -14,7 +14,7 @@
 // Model output reaches the DOM only as the kernel renderer's escaped HTML or as textContent.
 import { wireActions } from "./actions.js";
 import { AttemptBrowser } from "./attempts.js";
-import { h } from "./dom.js";
+import { h, setText } from "./dom.js";
 import { fillDetails } from "./details.js";
 import { makeFooter, showMetrics } from "./footer.js";
 import { FINAL, secs, statusLabel } from "./format.js";
@@ -22,6 +22,7 @@ import { makeFrame } from "./frame.js";
 import { makeHeader, showModelName, showTitle } from "./header.js";
 import { makeInbox } from "./inbox.js";
 import { inflateJson } from "./inflate.js";
+import { everyTick, stopTicking } from "./scheduler.js";
 import { StreamView } from "./stream_view.js";
 
 /**
@@ -39,31 +40,37 @@ import { StreamView } from "./stream_view.js";
 const attemptOf = (msg) => Number(msg.attempt ?? msg.snapshot?.attempt ?? 0) || 0;
 
 /**
- * The header's clock: elapsed time, running while the stream does.
+ * The header's clock: elapsed time, running while the stream does (on the page's one shared
+ * clock, scheduler.js: a hundred running views, one timer).
  * @param {HTMLElement} elapsed
  * @param {() => boolean} running
  * @param {() => boolean} shown whether the live attempt is shown (else the clock runs unseen)
  */
 function makeClock(elapsed, running, shown) {
   let clock = { at: performance.now(), duration: 0 };
-  let timer = 0;
+  let ticking = false;
   const tick = () => {
     const on = running();
     const seconds = on ? clock.duration + (performance.now() - clock.at) / 1000 : clock.duration;
-    if (shown()) elapsed.textContent = seconds > 0 ? secs(seconds) : "";
-    if (!on && timer) {
-      clearInterval(timer);
-      timer = 0;
+    if (shown()) {
+      setText(elapsed, seconds > 0 ? secs(seconds) : "");
     }
+    if (!on && ticking) stop();
+  };
+  const stop = () => {
+    ticking = false;
+    stopTicking(tick);
   };
   return {
     tick,
     /** @param {number} duration the kernel's duration, counted on from now */
     set: (duration) => (clock = { at: performance.now(), duration }),
     start: () => {
-      if (!timer) timer = window.setInterval(tick, 100);
+      if (ticking) return;
+      ticking = true;
+      everyTick(tick);
     },
-    stop: () => timer && clearInterval(timer),
+    stop,
   };
 }
 
@@ -100,7 +107,7 @@ class StreamWidget {
     this.root.tabIndex = -1;
     this.header = makeHeader();
     this.view = new StreamView(this.root);
-    this.frame = makeFrame(this.view.body);
+    this.frame = makeFrame(this.view.body, this.root);
     this.footer = makeFooter();
     this.root.append(this.header.el, this.view.tabs, this.frame.el, this.view.error, this.footer.el);
     el.append(this.root);
@@ -145,8 +152,9 @@ class StreamWidget {
     const { view, header, root } = this;
     const current = this.status();
     const answering = [...view.parts.values()].some((p) => p.kind === "text" && p.hasContent);
-    header.label.textContent = statusLabel(current, view.metrics, answering);
-    header.label.title = current === "stopped" ? String(view.metrics?.stop_detail || "") : "";
+    setText(header.label, statusLabel(current, view.metrics, answering));
+    const detail = current === "stopped" ? String(view.metrics?.stop_detail || "") : "";
+    if (header.label.title !== detail) header.label.title = detail;
     if (view.parts.size || !FINAL.has(current)) delete root.dataset.empty;
     else root.dataset.empty = ""; // an answer that ended with nothing shows no empty box
   }
@@ -285,6 +293,7 @@ class StreamWidget {
     this.header.rerun.addEventListener("click", () => this.onRerun());
     return () => {
       this.inbox.cancel();
+      this.frame.teardown();
       this.clock.stop();
       this.hello.cancel();
       this.actions.teardown();
