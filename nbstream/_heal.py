@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from mdit_py_plugins.amsmath import ENVIRONMENTS
+
 # A last line that is nothing but the start of a block marker: "-", "1.", "#", ">", "```py"
 _MARKER_ONLY = re.compile(r"^ {0,3}(?:[-+*=_#>`~]+|\d{1,9}[.)]?|(?:`{3,}|~{3,})[^`\n]*)[ \t]*$")
 _BLOCK_PREFIX = re.compile(r"^ {0,3}(?:> ?)*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:\[[ xX]\][ \t]+)?"
@@ -20,6 +22,66 @@ _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _INDENTED = re.compile(r"^(?: {4}| {0,3}\t)")
 _TABLE_START = re.compile(r"^ {0,3}\|")
 _TRAILING_RUN = re.compile(r"(^|\s)[*_~]+$")
+MATH_OPENER = re.compile(r" {0,3}(\$\$|\\\[|\\begin\{(" + "|".join(ENVIRONMENTS) + r")\*?\})")
+"""A line that opens a display math block: ``$$``, ``\\[`` or an amsmath environment (group 2:
+its name; such an opener may interrupt a paragraph, the others start a block)."""
+_INLINE_MATH = re.compile(r"\$(?=\S)(?:[^$\\]|\\.)*?(?<=\S)\$(?!\d)|\\\(.*?\\\)")
+
+
+_HEALED_CLOSER = re.compile(r"\n?(?:\$\$|\\\]|\\end\{\w+\*?\})")
+_AMSMATH_LINE = re.compile(r"^ {0,3}\\begin\{(?:" + "|".join(ENVIRONMENTS) + r")\*?\}.*$", re.M)
+
+
+def closed_math(tail: str, healed: str) -> bool:
+    """Whether ``healed`` (``heal(tail)``) is ``tail`` with a display formula closed: the tail's
+    last block is a formula still arriving."""
+    return (len(healed) > len(tail) and healed.startswith(tail)
+            and _HEALED_CLOSER.fullmatch(healed, len(tail)) is not None)
+
+
+def open_environment(text: str, start: int, end: int) -> bool:
+    """Whether a line of ``text[start:end]`` opens an amsmath environment it does not close.
+    Such an opener may interrupt a paragraph (and a quote or list item through a lazy line),
+    and turns what follows into a formula once its closer arrives."""
+    for match in _AMSMATH_LINE.finditer(text, start, end):
+        opener = MATH_OPENER.match(match.group())
+        if opener is not None and not math_closer(opener, match.group()):
+            return True
+    return False
+
+
+def _closer_of(opener: str) -> str:
+    if opener == "\\[":
+        return "\\]"
+    return opener.replace("\\begin", "\\end")  # "$$" closes with "$$"
+
+
+def math_closer(match: re.Match[str], line: str) -> bool:
+    """Whether the display math opened by ``match`` (of :data:`MATH_OPENER`) closes on its own
+    ``line``."""
+    closer = _closer_of(match.group(1))
+    rest = line[match.end() - match.start() :]
+    return rest.rstrip().endswith(closer) if match.group(2) else closer in rest
+
+
+def _open_math(lines: list[str]) -> str | None:
+    """The closer of a display math block still open at the end of ``lines`` (outside code
+    fences), or ``None``."""
+    fence: str | None = None
+    closer: str | None = None
+    block_start = True
+    for line in lines:
+        if closer is not None:
+            ends = line.rstrip().endswith(closer) if closer.startswith("\\end") else closer in line
+            closer = None if ends else closer
+        elif fence is not None:
+            fence = None if _closes(line.strip(), fence) else fence
+        elif match := _FENCE_OPEN.match(line):
+            fence = match.group(1)
+        elif (match := MATH_OPENER.match(line)) and (block_start or match.group(2)):
+            closer = None if math_closer(match, line) else _closer_of(match.group(1))
+        block_start = not line.strip()
+    return closer
 
 
 def _cells(row: str) -> int:
@@ -49,6 +111,9 @@ def heal(tail: str) -> str:
     if not tail:
         return tail
     lines = tail.split("\n")
+    closer = _open_math(lines)
+    if closer is not None:  # a display formula still arriving: closed, shown as its source
+        return tail + ("" if tail.endswith("\n") else "\n") + closer
     last = lines[-1]
     if last and _MARKER_ONLY.match(last):
         lines[-1] = ""
@@ -96,6 +161,9 @@ def heal_inline(line: str) -> str:
                 i += len(run)
                 continue
             i += 1
+            continue
+        if ch in "$\\" and not in_destination and (math := _INLINE_MATH.match(line, i)):
+            i = math.end()  # a closed formula: its "_" and "*" are TeX, not emphasis
             continue
         if ch == "\\":
             i += 2

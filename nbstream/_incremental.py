@@ -19,12 +19,15 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from ._heal import heal
-from ._markdown import OPEN_FENCE_KEY, block_parser, open_fence_cache, shared_markdown
+from ._heal import MATH_OPENER, closed_math, heal, math_closer, open_environment
+from ._markdown import (
+    OPEN_FENCE_KEY,
+    OPEN_MATH,
+    block_parser,
+    open_fence_cache,
+    shared_markdown,
+)
 from ._text import append_in_place
-
-_MATH_OPENER = re.compile(r" {0,3}(\$\$|\\\[)")
-_MATH_CLOSER = {"$$": "$$", "\\[": "\\]"}
 
 
 @dataclass(slots=True)
@@ -45,17 +48,46 @@ def _block_starts(tokens: list[Token]) -> list[int]:
 
 
 def _opens_math(source: str, token: Token) -> bool:
-    """Whether a block (a paragraph, or a setext heading) starts with a math block opener that
-    is not closed on its line."""
+    """Whether a block holds a display math opener not closed on its line: ``$$`` or ``\\[``
+    on its first line, or an amsmath environment (``\\begin{align}``) on any line, since that
+    one may interrupt a paragraph."""
     if not token.map:
         return False
     start = _line_offset(source, token.map[0])
     end = source.find("\n", start)
     end = len(source) if end < 0 else end
-    match = _MATH_OPENER.match(source, start, end)
-    return match is not None and _MATH_CLOSER[match.group(1)] not in source[match.end() : end]
+    match = MATH_OPENER.match(source, start, end)
+    if match is not None and not math_closer(match, source[start:end]):
+        return True
+    if token.type in _VERBATIM:
+        return False
+    end = start
+    for _ in range(token.map[1] - token.map[0]):
+        end = source.find("\n", end) + 1 or len(source)
+    if token.type in _LISTS:  # "$$" in an item takes the lines after the list as well
+        for nested in _NESTED_DOLLARS.finditer(source, start, end):
+            if "$$" not in nested.group(1):
+                return True
+    return open_environment(source, start, end)
 
 
+_LISTS = frozenset({"bullet_list_open", "ordered_list_open"})
+_NESTED_DOLLARS = re.compile(r"^[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)*\$\$(.*)$", re.M)
+
+
+_VERBATIM = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label",
+                       "amsmath"})
+
+
+def _mark_open_math(tokens: list[Token]) -> None:
+    """Mark the formula that healing closed (the tail's last block): it is still arriving, and
+    shows as its source (see :func:`~nbstream._heal.heal`)."""
+    if tokens and tokens[-1].type in _MATH_BLOCKS:
+        tokens[-1].meta[OPEN_MATH] = True
+
+
+_MATH_BLOCKS = frozenset({"math_block", "math_block_label", "math_block_eqno", "math_block_eq",
+                          "amsmath"})
 _ALWAYS_CLOSED = frozenset({"heading_open", "hr"})
 _CLOSED_BY_BLANK = frozenset({"paragraph_open", "blockquote_open", "table_open"})
 
@@ -101,6 +133,7 @@ class IncrementalRenderer:
         self._offset = 0
         self._references: dict[str, Any] = {}
         self._reset_pending = False
+        self._ends: list[int] = []  # where each committed block's source ends in the text
         self.blocks: list[str] = []
         self.tail_html = ""
         self.has_references = False
@@ -138,7 +171,8 @@ class IncrementalRenderer:
         self._reset_pending = False
         tail = self._text[self._offset :]
         env = self._env()
-        tokens = self._markdown().parse(heal(tail), env)
+        healed = heal(tail)
+        tokens = self._markdown().parse(healed, env)
         starts = _block_starts(tokens)
         line = self._final_lines(tail) if len(starts) >= 2 else 0
         if line:
@@ -149,10 +183,13 @@ class IncrementalRenderer:
             self._offset += cut
             if first_open is None:
                 env = self._env()
-                tokens = self._markdown().parse(heal(tail[cut:]), env)
+                tail, healed = tail[cut:], heal(tail[cut:])
+                tokens = self._markdown().parse(healed, env)
             else:
                 tokens = tokens[first_open:]
         env[OPEN_FENCE_KEY] = self._fences
+        if closed_math(tail, healed):
+            _mark_open_math(tokens)
         self.tail_html = self._render(tokens, env)
         result.tail = self.tail_html
         return result
@@ -190,6 +227,7 @@ class IncrementalRenderer:
             md.block.parse(source, md, env, [])  # its reference definitions
         html = self._render(tokens, env)
         self._references = env.get("references", {})
+        self._ends.append(self._offset + len(source))
         self.blocks.append(html)
         result.appended.append(html)
 
@@ -219,6 +257,23 @@ class IncrementalRenderer:
     def html(self) -> str:
         """Committed blocks followed by the unhealed tail (equals a whole render, see module)."""
         return "".join(self.blocks) + self.raw_tail_html
+
+    def settled(self) -> tuple[list[str], str]:
+        """Every committed block and the tail rendered again from its own source with all the
+        text's reference-style definitions (the first of a label wins, as in a whole render):
+        what a whole render gives each of them, so that the end of a stream replaces only the
+        blocks whose links a later definition changed. Returns ``(blocks, tail)``; their
+        concatenation equals :meth:`finish` (checked by the caller, tested)."""
+        md = self._markdown()
+        env: dict[str, Any] = {}
+        md.block.parse(self._text, md, env, [])
+        references = env.get("references", {})
+        out, start = [], 0
+        for end in [*self._ends, len(self._text)]:
+            env = {"references": dict(references)}
+            out.append(self._render(md.parse(self._text[start:end], env), env))
+            start = end
+        return out[:-1], out[-1]
 
     def finish(self) -> str:
         """The whole text rendered once more; settles reference-style link definitions."""

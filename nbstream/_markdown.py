@@ -1,10 +1,10 @@
 """The one markdown-it configuration nbstream renders with, and its safety rules.
 
 GFM tables, strikethrough, task lists and autolinks; fenced code highlighted by Pygments
-(CSS classes, not inline styles) inside a labelled block with a copy button; math kept as
-clean source for the front-end to typeset. Model output is untrusted: raw HTML is escaped
-(``html=False``), links with dangerous schemes are refused, and images may only load from
-absolute ``http(s)`` URLs or inline raster ``data:`` URLs.
+(CSS classes, not inline styles) inside a labelled block with a copy button; math typeset as
+MathML in the kernel (``_math.py``), so saved notebooks and exports show it too. Model output
+is untrusted: raw HTML is escaped (``html=False``), links with dangerous schemes are refused,
+and images may only load from absolute ``http(s)`` URLs or inline raster ``data:`` URLs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.amsmath import amsmath_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 from mdit_py_plugins.texmath import texmath_plugin
@@ -27,6 +28,8 @@ from pygments import highlight as pygments_highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
+
+from ._math import math_html
 
 _SAFE_LINK = re.compile(r"^(?:https?:|mailto:|#)", re.I)
 _SAFE_IMAGE = re.compile(r"^(?:https?://|data:image/(?:gif|png|jpeg|webp);)", re.I)
@@ -92,6 +95,9 @@ class _OpenFenceCache:
         return head + highlight_code(code[cut:], lang)
 
 
+OPEN_MATH = "nbstream_open"
+"""A math block token whose ``meta`` has this key is still arriving: shown as source."""
+
 OPEN_FENCE_KEY = "nbstream_open_fences"
 """Put an :class:`_OpenFenceCache` under this env key to render a streaming tail with it."""
 
@@ -143,13 +149,18 @@ def _render_image(self: RendererHTML, tokens: list[Token], idx: int, options: Op
 
 def _render_math_inline(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
                         env: EnvType) -> str:
-    return f'<span class="nbs-math" data-display="inline">{html.escape(tokens[idx].content)}</span>'
+    token = tokens[idx]
+    return math_html(token.content, token.type == "math_inline_double", block=False)
 
 
 def _render_math_block(self: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict,
                        env: EnvType) -> str:
-    content = html.escape(tokens[idx].content.strip())
-    return f'<div class="nbs-math" data-display="block">{content}</div>\n'
+    token = tokens[idx]
+    content = token.content.strip()
+    still_open = bool(token.meta.get(OPEN_MATH))
+    if still_open and token.type == "amsmath":  # without the "\end{...}" healing added
+        content = content.rpartition("\n")[0]
+    return math_html(content, True, open_=still_open)
 
 
 def make_markdown() -> MarkdownIt:
@@ -157,8 +168,11 @@ def make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
     md.enable(["table", "strikethrough", "linkify"])
     md.use(tasklists_plugin)
-    md.use(dollarmath_plugin, allow_space=True, double_inline=True)
+    # Pandoc's rule for "$": no space inside the delimiters, no digit after the closing one,
+    # so prices ("$5 and $10") stay text.
+    md.use(dollarmath_plugin, allow_space=False, allow_digits=False, double_inline=True)
     md.use(texmath_plugin, delimiters="brackets")
+    md.use(amsmath_plugin)
     md.validateLink = is_safe_link  # type: ignore[method-assign]
     md.add_render_rule("fence", _render_fence)
     md.add_render_rule("code_block", _render_fence)
@@ -166,7 +180,7 @@ def make_markdown() -> MarkdownIt:
     md.add_render_rule("image", _render_image)
     for name in ("math_inline", "math_inline_double", "math_inline_eq"):
         md.add_render_rule(name, _render_math_inline)
-    for name in ("math_block", "math_block_label", "math_block_eqno", "math_block_eq"):
+    for name in ("math_block", "math_block_label", "math_block_eqno", "math_block_eq", "amsmath"):
         md.add_render_rule(name, _render_math_block)
     return md
 

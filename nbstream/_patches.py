@@ -4,7 +4,8 @@ Markdown parts (answer text, reasoning) are rendered incrementally: a patch carr
 blocks committed since the last one and the open tail as ``keep`` (how much of the previous
 tail HTML stays) plus the new ``tail`` suffix. A newly committed block usually was the open
 tail already: ``from_tail`` says how much of the previous tail HTML it starts with, and only
-the rest is sent. Plain parts (tool-call arguments, tool code,
+the rest is sent. At the end, ``settle`` replaces by index the committed blocks whose links a
+late reference-style definition changed. Plain parts (tool-call arguments, tool code,
 refusals) carry their text the same way. A full snapshot describes everything at once, for
 views that join late and for the saved notebook.
 
@@ -153,11 +154,9 @@ class PatchBuilder:
             sent.tail = ""
             op["reset"] = True
         if final and renderer.has_references:
-            whole = renderer.finish()
-            if whole != "".join(sent.blocks) + tail:
-                sent.blocks, sent.tail = [], ""
-                op["reset"] = True
-                appended, tail = [whole], ""
+            tail = self._settle(renderer, sent, op, tail)
+            if op.get("reset"):
+                appended, tail = [tail], ""
         sent.blocks.extend(appended)
         old = sent.tail
         # The first new block is usually the old tail, grown: the page rebuilds it from the
@@ -176,6 +175,29 @@ class PatchBuilder:
         if check is not None:
             op["check"] = check
         sent.tail = tail
+
+    @staticmethod
+    def _settle(renderer: IncrementalRenderer, sent: _Sent, op: dict[str, Any],
+                tail: str) -> str:
+        """The end of a stream whose text defines a reference-style link: ``settle`` replaces,
+        by index, only the committed blocks whose HTML a later definition changed (the page
+        keeps every other node, and the reader's selection in them); returns the tail. Should
+        the blocks not line up with a whole render, the whole render replaces everything
+        (``reset``; the returned string is then the whole HTML)."""
+        whole = renderer.finish()
+        if whole == "".join(sent.blocks) + tail:
+            return tail
+        blocks, settled_tail = renderer.settled()
+        if len(blocks) != len(sent.blocks) or "".join(blocks) + settled_tail != whole:
+            sent.blocks, sent.tail = [], ""
+            op["reset"] = True
+            return whole
+        changed = [[i, html] for i, (html, old) in enumerate(zip(blocks, sent.blocks,
+                                                                  strict=True)) if html != old]
+        if changed:
+            op["settle"] = changed
+            sent.blocks = blocks
+        return settled_tail
 
     def release(self) -> None:
         """The stream has ended: drop each part's renderer (its parser, caches and copy of

@@ -57,4 +57,17 @@ XSS_PAYLOADS = [
     f"$<img src=x onerror=window.{SENTINEL}=1>$",
     f"| a |\n|---|\n| <img src=x onerror=window.{SENTINEL}=1> |",
     f"<math><mtext><table><mglyph><style><img src=x onerror=window.{SENTINEL}=1>",
+    # TeX that latex2mathml turns into links, styles, classes or raw text: typeset in the
+    # kernel, the MathML must keep none of it.
+    f"$\\href{{javascript:window.{SENTINEL}=1}}{{click}}$",
+    f"\\(\\href{{javascript:window.{SENTINEL}=1}}{{x}}\\)",
+    f"$\\style{{background:url(javascript:window.{SENTINEL}=1)}}{{x}}$",
+    f"$\\class{{x\" onmouseover=\"window.{SENTINEL}=1}}{{y}}$",
+    f"$\\text{{<script>window.{SENTINEL}=1</script>}}$",
+    f"$$\n\\text{{<img src=x onerror=window.{SENTINEL}=1>}}\n$$",
+    f"\\[\\mathrm{{</math><img src=x onerror=window.{SENTINEL}=1>}}\\]",
+    "\\(\\unicode{x3c}script\\unicode{x3e}alert(1)\\unicode{x3c}/script\\unicode{x3e}\\)",
+    f"$\\color{{javascript:window.{SENTINEL}=1}}{{x}}$",
+    f"\\begin{{align}}\n\\text{{<svg onload=window.{SENTINEL}=1>}} &= 1\n\\end{{align}}",
+    f"$x$<img src=x onerror=window.{SENTINEL}=1>$y$",
 ]

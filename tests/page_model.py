@@ -46,6 +46,9 @@ def apply_ops(parts: dict[int, dict[str, Any]], ops: list[dict[str, Any]]) -> No
         if appended and op.get("from_tail"):
             appended[0] = _prefix(part["tail"], op["from_tail"]) + appended[0]
         part["blocks"].extend(appended)
+        for index, html in op.get("settle", []):  # committed blocks a late definition changed
+            assert 0 <= index < len(part["blocks"]), f"the page would refuse op {op!r}"
+            part["blocks"][index] = html
         if "tail" in op:  # no tail: the open tail is unchanged
             part["tail"] = _prefix(part["tail"], op.get("keep", 0)) + op["tail"]
         elif "text" in op:

@@ -177,3 +177,28 @@ def test_the_js_suites_fixture_of_kernel_patches_is_current() -> None:
 
     assert FIXTURE.read_text(encoding="utf-8") == fixture_text(), (
         "stale fixture: run `python tests/make_page_fixture.py`")
+
+
+def test_a_late_reference_definition_replaces_only_the_blocks_it_changes() -> None:
+    """The end of a stream whose last line defines ``[docs]``: the kernel's ``settle`` names
+    only the blocks that use it, and the real page swaps just their nodes; every other
+    committed node is the same DOM object as before the final patch."""
+    doc = ("# Title\n\nSee [docs] for more.\n\nplain text here\n\n- a list\n- of items\n\n"
+           "| a | b |\n|---|---|\n| 1 | 2 |\n\nMore [docs] here.\n\nthe end\n\n"
+           "[docs]: https://example.com/docs\n")
+    chunks = [doc[i : i + 9] for i in range(0, len(doc), 9)]
+    patches, expected = kernel_patches(chunks)
+    settle = [op for op in patches[-1] if "settle" in op]
+    assert [[index for index, _ in op["settle"]] for op in settle] == [[1, 5]], patches[-1]
+    assert all("reset" not in op for op in patches[-1])
+    frames = run_page([patches])[0]
+    assert all(frame["outcome"] == "applied" for frame in frames)
+    before, after = frames[-2]["parts"]["0"], frames[-1]["parts"]["0"]
+    assert after["html"] == expected[-1] == render(doc)
+    assert after["dom_equals_html"]
+    kept = set(before["block_nodes"]) & set(after["block_nodes"])
+    replaced = set(before["block_nodes"]) - kept
+    # The two paragraphs with [docs] (one element and its newline each) are new nodes; the
+    # heading, the other paragraphs, the list and the table (and their newlines) are the same.
+    assert len(replaced) == 4, (before, after)
+    assert len(kept) == len(before["block_nodes"]) - 4 >= 10

@@ -13,6 +13,7 @@ from markdown_corpus import VARIED, XSS_PAYLOADS, corpus_document
 from nbstream._heal import heal
 from nbstream._incremental import IncrementalRenderer
 from nbstream._markdown import render
+from nbstream._math import MATH_ATTRIBUTES, MATH_ELEMENTS
 
 DOCUMENT = corpus_document()
 
@@ -166,9 +167,13 @@ def test_features_people_expect_from_chat_uis() -> None:
     assert '<button class="nbs-copy"' in out
     assert '<span class="k">def</span>' in out, "Pygments classes, not inline styles"
     assert "style=\"color" not in out
-    assert '<span class="nbs-math" data-display="inline">x^2 + y^2</span>' in out
-    assert '<div class="nbs-math" data-display="block">\\int_0^1 f(x)\\,dx</div>' in out
-    assert '<span class="nbs-math" data-display="inline">a</span>' in out
+    assert ('<span class="nbs-math" data-display="inline"><math display="inline"><mrow><msup>'
+            '<mi>x</mi><mn>2</mn></msup><mo>+</mo><msup><mi>y</mi><mn>2</mn></msup></mrow></math>'
+            '</span>') in out
+    assert ('<div class="nbs-math" data-display="block"><math display="block"><mrow><msubsup>'
+            '<mo>∫</mo><mn>0</mn><mn>1</mn></msubsup>') in out
+    assert ('<span class="nbs-math" data-display="inline"><math display="inline"><mrow><mi>a</mi>'
+            '</mrow></math></span>') in out
 
 
 def test_open_code_fences_are_highlighted_while_streaming() -> None:
@@ -183,16 +188,34 @@ def test_open_code_fences_are_highlighted_while_streaming() -> None:
 
 # --- untrusted output --------------------------------------------------------------------
 
-_DANGEROUS_TAGS = {"script", "iframe", "svg", "style", "object", "embed", "math", "form",
+_DANGEROUS_TAGS = {"script", "iframe", "svg", "style", "object", "embed", "form",
                    "details", "base", "meta", "link"}
 
 
 class _Audit(html.parser.HTMLParser):
+    """Unsafe markup: dangerous elements, handlers, link schemes; and in ``<math>`` (only the
+    renderer's, inside its ``nbs-math`` element) anything off the MathML allow-list."""
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
+        self.math = 0
+        self.wrapper = False
+
+    def handle_endtag(self, tag: str) -> None:
+        self.math -= tag == "math"
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "math":
+            if not self.wrapper or self.math:
+                self.problems.append("<math> outside the renderer's nbs-math element")
+            self.math += 1
+        self.wrapper = tag in ("span", "div") and "nbs-math" in (dict(attrs).get("class") or "")
+        if self.math:
+            if tag not in MATH_ELEMENTS:
+                self.problems.append(f"<{tag}> in <math>")
+            self.problems += [f"{tag} {name}= in <math>" for name, value in attrs
+                              if name not in MATH_ATTRIBUTES]
         if tag in _DANGEROUS_TAGS:
             self.problems.append(f"<{tag}>")
         for name, value in attrs:

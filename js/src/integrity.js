@@ -2,7 +2,7 @@
 
 /** @typedef {{id: number, kind?: string, choice?: number, info?: Record<string, any>, done?: boolean,
  *   append?: string[], from_tail?: number, keep?: number, tail?: string, text?: string,
- *   reset?: boolean, check?: [number, number]}} PartOp */
+ *   reset?: boolean, check?: [number, number], settle?: [number, string][]}} PartOp */
 
 /**
  * Adler-32 of a string's UTF-16LE bytes: the kernel sends it (with the length in UTF-16 code

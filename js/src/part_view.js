@@ -23,6 +23,8 @@ export class PartView {
     this.done = false;
     /** @type {string[]} committed blocks' HTML, kept for the snapshot this view records */
     this.blockHtml = [];
+    /** @type {ChildNode[][]} each committed block's top-level nodes (for `settle`) */
+    this.blockNodes = [];
     this.userToggled = false;
     this.el = h("div", `nbs-part nbs-${this.kind}`);
     this.el.dataset.part = String(op.id);
@@ -54,7 +56,11 @@ export class PartView {
    * @param {PartOp} op
    */
   accepts(op) {
-    if (this.blocks) return op.tail === undefined && !op.from_tail ? true : holds(this.tailHtml, op);
+    if (this.blocks) {
+      const count = (op.reset ? 0 : this.blockHtml.length) + (op.append || []).length;
+      const settles = (op.settle || []).every(([i]) => Number.isInteger(i) && i >= 0 && i < count);
+      return settles && (op.tail === undefined && !op.from_tail ? true : holds(this.tailHtml, op));
+    }
     return op.text === undefined || holds(this.text, op);
   }
 
@@ -66,14 +72,18 @@ export class PartView {
       if (op.reset) {
         this.blocks.replaceChildren();
         this.blockHtml = [];
+        this.blockNodes = [];
         this.tailHtml = "";
       }
       const previousTail = this.tailHtml;
       (op.append || []).forEach((piece, i) => {
         const html = i === 0 && op.from_tail ? previousTail.slice(0, op.from_tail) + piece : piece;
-        this.blocks.append(safeFragment(html));
+        const fragment = safeFragment(html);
+        this.blockNodes.push([...fragment.childNodes]);
+        this.blocks.append(fragment);
         this.blockHtml.push(html);
       });
+      for (const [index, html] of op.settle || []) this.settle(index, html);
       // No `tail` means the open tail is unchanged (even when blocks were appended).
       if (op.tail !== undefined) {
         this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + op.tail;
@@ -83,6 +93,25 @@ export class PartView {
       this.text = this.text.slice(0, op.keep || 0) + op.text;
     }
     this.decorate(op.info !== undefined);
+  }
+
+  /**
+   * Replace committed block `index` (a late reference-style definition changed its links):
+   * its own nodes only; every other block's nodes stay, and a selection in them with them.
+   * @param {number} index
+   * @param {string} html
+   */
+  settle(index, html) {
+    if (!this.blocks) return;
+    const old = this.blockNodes[index] || [];
+    const fragment = safeFragment(html);
+    const nodes = [...fragment.childNodes];
+    const next = this.blockNodes.slice(index + 1).find((list) => list.length > 0);
+    const anchor = old.find((node) => node.parentNode === this.blocks) || (next ? next[0] : null);
+    this.blocks.insertBefore(fragment, anchor);
+    for (const node of old) node.remove();
+    this.blockNodes[index] = nodes;
+    this.blockHtml[index] = html;
   }
 
   get hasContent() {

@@ -1,6 +1,7 @@
 // Kernel HTML into inert nodes, and links the page may follow.
 
-// What the kernel's renderer makes (nbstream/_markdown.py); anything else is dropped.
+// What the kernel's renderer makes (nbstream/_markdown.py); anything else is dropped. An
+// element counts by its namespace too: an HTML tag name inside <math> is not HTML.
 const SAFE_TAGS = new Set(("a p h1 h2 h3 h4 h5 h6 ul ol li blockquote pre code em strong s del "
   + "img hr br table thead tbody tr th td input span div button sup sub").split(" "));
 const SAFE_ATTRIBUTES = new Set(("class title alt loading referrerpolicy target rel start "
@@ -8,6 +9,18 @@ const SAFE_ATTRIBUTES = new Set(("class title alt loading referrerpolicy target 
 const SAFE_URL = { href: /^(?:https?:|mailto:|#)/i, src: /^(?:https?:\/\/|data:image\/(?:gif|png|jpeg|webp);)/i };
 const SAFE_STYLE = /^text-align:\s*(?:left|right|center);?$/;
 const SAFE_TYPE = { input: "checkbox", button: "button" };
+// The MathML the kernel makes of TeX (nbstream/_math.py keeps the same lists, tested to
+// agree): presentation elements and layout attributes only; no href, maction, semantics or
+// annotation-xml, xlink, handler, style, class or colour.
+const MATH_TAGS = new Set(("math mrow mi mn mo ms mtext mspace msub msup msubsup munder mover "
+  + "munderover mfrac msqrt mroot mtable mtr mtd mstyle mpadded mphantom menclose merror").split(" "));
+const MATH_ATTRIBUTES = new Set(("display mathvariant displaystyle scriptlevel stretchy fence form "
+  + "largeop movablelimits accent accentunder separator lspace rspace minsize maxsize symmetric "
+  + "width height depth voffset linethickness columnalign rowalign columnspacing rowspacing "
+  + "columnlines rowlines frame framespacing notation linebreak").split(" "));
+const MATH_VALUE = /^[\w .%+-]{0,64}$/;
+const HTML_NS = "http://www.w3.org/1999/xhtml";
+const MATH_NS = "http://www.w3.org/1998/Math/MathML";
 
 /**
  * Parse HTML made by the kernel into inert nodes, keeping only the elements and attributes
@@ -21,8 +34,16 @@ export function safeFragment(html) {
   template.innerHTML = html;
   for (const node of [...template.content.querySelectorAll("*")]) {
     const tag = node.localName;
-    if (!SAFE_TAGS.has(tag)) {
+    const math = node.namespaceURI === MATH_NS;
+    if (math ? !MATH_TAGS.has(tag) || (tag === "math") === (node.parentElement?.namespaceURI === MATH_NS)
+      : node.namespaceURI !== HTML_NS || !SAFE_TAGS.has(tag) || node.closest("math") !== null) {
       node.replaceWith(document.createTextNode(node.textContent || ""));
+      continue;
+    }
+    if (math) {
+      for (const { name, value } of [...node.attributes]) {
+        if (!MATH_ATTRIBUTES.has(name) || !MATH_VALUE.test(value)) node.removeAttribute(name);
+      }
       continue;
     }
     for (const { name, value } of [...node.attributes]) {

@@ -18,6 +18,14 @@ function parsed(html) {
   return holder.innerHTML;
 }
 
+// Each DOM node gets an id the first time it is seen: a node kept across a patch keeps its id.
+const ids = new WeakMap();
+let nextId = 0;
+const idOf = (node) => {
+  if (!ids.has(node)) ids.set(node, ++nextId);
+  return ids.get(node);
+};
+
 function state(view) {
   const parts = {};
   for (const [id, part] of view.parts) {
@@ -29,6 +37,7 @@ function state(view) {
       text: part.blocks ? null : part.text,
       shown: part.blocks ? null : part.pre?.textContent ?? null,
       // The sanitiser must leave everything the kernel's renderer makes as it is.
+      block_nodes: part.blocks ? [...part.blocks.childNodes].map(idOf) : null,
       dom_equals_html: part.blocks ? dom === parsed(part.blockHtml.join("")) + parsed(part.tailHtml) : true,
     };
   }
