@@ -44,5 +44,7 @@ export function setText(node, text) {
  * @param {FrameRequestCallback} fn
  */
 export function nextFrame(fn) {
-  if (typeof requestAnimationFrame === "function") requestAnimationFrame(fn);
+  if (typeof requestAnimationFrame === "function") {
+    requestAnimationFrame((time) => typeof document !== "undefined" && fn(time));
+  }
 }
