@@ -51,7 +51,7 @@ def _opens_math(source: str, token: Token) -> bool:
     """Whether a block holds a display math opener not closed on its line: ``$$`` or ``\\[``
     on its first line, or an amsmath environment (``\\begin{align}``) on any line, since that
     one may interrupt a paragraph."""
-    if not token.map:
+    if not token.map or token.type in _VERBATIM:  # a closed formula, code: final as they are
         return False
     start = _line_offset(source, token.map[0])
     end = source.find("\n", start)
@@ -59,8 +59,6 @@ def _opens_math(source: str, token: Token) -> bool:
     match = MATH_OPENER.match(source, start, end)
     if match is not None and not math_closer(match, source[start:end]):
         return True
-    if token.type in _VERBATIM:
-        return False
     end = start
     for _ in range(token.map[1] - token.map[0]):
         end = source.find("\n", end) + 1 or len(source)
@@ -76,7 +74,7 @@ _NESTED_DOLLARS = re.compile(r"^[ \t]*(?:(?:[-+*]|\d{1,9}[.)])[ \t]+)*\$\$(.*)$"
 
 
 _VERBATIM = frozenset({"fence", "code_block", "html_block", "math_block", "math_block_label",
-                       "amsmath"})
+                       "math_block_eqno", "math_block_eq", "amsmath"})
 
 
 def _mark_open_math(tokens: list[Token]) -> None:
