@@ -20,6 +20,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from ._heal import MATH_OPENER, closed_math, heal, math_closer, open_environment
+from ._inner import Ended, InnerLimits, InnerUpdate, OpenBlock
+from ._inner_blocks import open_block
 from ._markdown import (
     OPEN_FENCE_KEY,
     OPEN_MATH,
@@ -40,6 +42,10 @@ class RenderUpdate:
     """The healed HTML of the open tail, replacing the previous one."""
     reset: bool = False
     """The text was not an extension of the previous one: all blocks were re-rendered."""
+    inner: InnerUpdate | None = None
+    """The tail's open block, committed inside (``_inner.py``): :meth:`IncrementalRenderer.
+    render` then gives as ``tail`` its open children only; :meth:`~IncrementalRenderer.settle`
+    the whole tail, and here its split, should it agree with the open block."""
 
 
 def _block_starts(tokens: list[Token]) -> list[int]:
@@ -118,8 +124,10 @@ class IncrementalRenderer:
     tail, whatever the length of the text and however many chunks arrived since.
     """
 
-    def __init__(self, md: MarkdownIt | None = None) -> None:
+    def __init__(self, md: MarkdownIt | None = None,
+                 inner: InnerLimits | None = InnerLimits()) -> None:  # noqa: B008
         self._own_md = md  # None: the thread's shared parser (see shared_markdown)
+        self._inner_limits = inner  # None: never commit inside a block
         self._fences = open_fence_cache()
         self._reset_state()
 
@@ -134,6 +142,8 @@ class IncrementalRenderer:
         self._ends: list[int] = []  # where each committed block's source ends in the text
         self.blocks: list[str] = []
         self.tail_html = ""
+        self._open: OpenBlock | None = None
+        self._refused = -1  # the offset of an open block that ended: commit it whole
         self.has_references = False
 
     @property
@@ -168,6 +178,10 @@ class IncrementalRenderer:
         result = RenderUpdate(reset=self._reset_pending)
         self._reset_pending = False
         tail = self._text[self._offset :]
+        if self._open is not None:
+            if self._inner_frame(tail, result):
+                return result
+            tail = self._text[self._offset :]  # the block ended: committed whole
         env = self._env()
         healed = heal(tail)
         tokens = self._markdown().parse(healed, env)
@@ -190,7 +204,37 @@ class IncrementalRenderer:
             _mark_open_math(tokens)
         self.tail_html = self._render(tokens, env)
         result.tail = self.tail_html
+        self._inner_start(tokens, result)
         return result
+
+    def _inner_frame(self, tail: str, result: RenderUpdate) -> bool:
+        """A frame of the open block; ``False`` when it ended or changed (dropped)."""
+        assert self._open is not None
+        env = self._env()
+        inner = self._open.frame(tail, env, {**env, OPEN_FENCE_KEY: self._fences})
+        if isinstance(inner, Ended):  # as _commit would, from the parts already rendered
+            self._ends.append(self._offset + inner.length)
+            self._offset += inner.length
+            self.blocks.append(inner.html)
+            result.appended.append(inner.html)
+        if not isinstance(inner, InnerUpdate):
+            self._refused = self._offset if inner is None and self._open.ended else -1
+            self._open = None
+            return False
+        result.inner, result.tail, self.tail_html = inner, inner.tail, self._open.html()
+        return True
+
+    def _inner_start(self, tokens: list[Token], result: RenderUpdate) -> None:
+        """Open the tail's block for commits inside it, when it is one that allows them."""
+        if self._inner_limits is None or self._offset == self._refused:
+            return
+        env = self._env()
+        started = open_block(self._text[self._offset :], tokens, self._markdown(), env,
+                             {**env, OPEN_FENCE_KEY: self._fences}, self._inner_limits,
+                             self._final_lines)
+        if started is not None:
+            self._open, inner = started
+            result.inner, result.tail, self.tail_html = inner, inner.tail, self._open.html()
 
     def _final_lines(self, tail: str) -> int:
         """How many of the tail's first lines hold only blocks no later text can change: those
@@ -243,6 +287,8 @@ class IncrementalRenderer:
         tokens = self._markdown().parse(self._text[self._offset :], env)
         self.tail_html = result.tail = self._render(tokens, env)
         self.has_references = bool(env.get("references"))
+        if self._open is not None:
+            result.inner = self._open.settle(tokens, env)
         return result
 
     @property

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._incremental import IncrementalRenderer
+from ._inner_wire import InnerSent, inner_step
 
 MARKDOWN_KINDS = frozenset({"text", "reasoning"})
 
@@ -55,6 +56,12 @@ class _Sent:
     text: str = ""
     renderer: IncrementalRenderer | None = None
     blocks: list[str] = field(default_factory=list)
+    inner: InnerSent | None = None
+    """The open block the page holds in its tail (``_inner_wire.py``): ``tail`` is then its
+    open children."""
+
+    def shown_tail(self) -> str:
+        return self.tail if self.inner is None else self.inner.html(self.tail)
 
 
 def utf16_units(text: str) -> int:
@@ -158,7 +165,7 @@ class PatchBuilder:
             if op.get("reset"):
                 appended, tail = [tail], ""
         sent.blocks.extend(appended)
-        old = sent.tail
+        old, appended, tail = inner_step(sent, update.inner, appended, tail, op, final)
         # The first new block is usually the old tail, grown: the page rebuilds it from the
         # tail it has (``from_tail`` units of it) plus the rest.
         reuse = _common_prefix(old, appended[0]) if appended and not op.get("reset") else 0
@@ -208,7 +215,7 @@ class PatchBuilder:
     def html_of(self, part_id: int) -> str:
         """The HTML the front-end shows for a markdown part (blocks then tail)."""
         sent = self._sent.get(part_id)
-        return "" if sent is None else "".join(sent.blocks) + sent.tail
+        return "" if sent is None else "".join(sent.blocks) + sent.shown_tail()
 
     def snapshot_parts(self, parts: list[PartView]) -> list[dict[str, Any]]:
         """Every part as a whole, for a snapshot (what the front-end has been sent)."""
@@ -220,7 +227,9 @@ class PatchBuilder:
                 "info": sent.info or {}, "done": sent.done,
             }
             if part.kind in MARKDOWN_KINDS:
-                entry.update(blocks=list(sent.blocks), tail=sent.tail)
+                entry.update(blocks=list(sent.blocks), tail=sent.shown_tail())
+                if sent.inner is not None:
+                    entry["inner"] = sent.inner.snapshot(sent.tail)
             else:
                 entry["text"] = sent.text
             out.append(entry)

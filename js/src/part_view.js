@@ -2,6 +2,7 @@
 // or a plain part (tool call, hosted tool, refusal: text only).
 import { h } from "./dom.js";
 import { prettyJson } from "./format.js";
+import { InnerTail } from "./inner_tail.js";
 import { holds } from "./integrity.js";
 import { safeFragment, safeHref } from "./sanitize.js";
 
@@ -25,6 +26,8 @@ export class PartView {
     this.blockHtml = [];
     /** @type {ChildNode[][]} each committed block's top-level nodes (for `settle`) */
     this.blockNodes = [];
+    /** @type {InnerTail | null} the tail's open block, committed inside (inner_tail.js) */
+    this.innerTail = null;
     this.userToggled = false;
     this.el = h("div", `nbs-part nbs-${this.kind}`);
     this.el.dataset.part = String(op.id);
@@ -74,9 +77,19 @@ export class PartView {
         this.blockHtml = [];
         this.blockNodes = [];
         this.tailHtml = "";
+        this.innerTail = null;
       }
       const previousTail = this.tailHtml;
       (op.append || []).forEach((piece, i) => {
+        if (i === 0 && op.from_inner && this.innerTail) {
+          const { nodes, html } = this.innerTail.finish(piece); // the open block, ended: moved
+          this.innerTail = null;
+          this.tailHtml = "";
+          this.blockNodes.push(nodes);
+          this.blocks.append(...nodes);
+          this.blockHtml.push(html);
+          return;
+        }
         const html = i === 0 && op.from_tail ? previousTail.slice(0, op.from_tail) + piece : piece;
         const fragment = safeFragment(html);
         this.blockNodes.push([...fragment.childNodes]);
@@ -84,11 +97,19 @@ export class PartView {
         this.blockHtml.push(html);
       });
       for (const [index, html] of op.settle || []) this.settle(index, html);
+      if (op.inner !== undefined) { // a new open block (or none): the tail starts empty
+        this.innerTail = op.inner ? new InnerTail(this.tail, op.inner) : null;
+        if (!op.inner) this.tail.replaceChildren();
+        this.tailHtml = "";
+      }
+      if (op.inner_append && this.innerTail) this.innerTail.append(op.inner_append);
       // No `tail` means the open tail is unchanged (even when blocks were appended).
       if (op.tail !== undefined) {
         this.tailHtml = this.tailHtml.slice(0, op.keep || 0) + op.tail;
-        this.tail.replaceChildren(safeFragment(this.tailHtml));
+        if (this.innerTail) this.innerTail.setOpen(this.tailHtml);
+        else this.tail.replaceChildren(safeFragment(this.tailHtml));
       }
+      if (op.after !== undefined && this.innerTail) this.innerTail.setAfter(op.after);
     } else if (op.text !== undefined) {
       this.text = this.text.slice(0, op.keep || 0) + op.text;
     }
@@ -115,7 +136,12 @@ export class PartView {
   }
 
   get hasContent() {
-    return this.blockHtml.length > 0 || this.tailHtml !== "" || this.text !== "";
+    return this.blockHtml.length > 0 || this.shownTail !== "" || this.text !== "";
+  }
+
+  /** The tail's HTML as shown (with the open block's container and committed children). */
+  get shownTail() {
+    return this.innerTail ? this.innerTail.html(this.tailHtml) : this.tailHtml;
   }
 
   /** Collapse the reasoning once the answer starts (unless the reader opened or closed it). */
@@ -188,16 +214,20 @@ export class PartView {
   /** This part as a snapshot entry (the same shape the kernel sends). */
   toSnapshot() {
     const entry = { id: this.id, kind: this.kind, choice: this.choice, info: this.info, done: this.done };
-    return this.blocks
-      ? { ...entry, blocks: [...this.blockHtml], tail: this.tailHtml }
-      : { ...entry, text: this.text };
+    if (!this.blocks) return { ...entry, text: this.text };
+    const inner = this.innerTail;
+    return { ...entry, blocks: [...this.blockHtml], tail: this.shownTail,
+      ...(inner ? { inner: { open: inner.open, close: inner.close, children: [...inner.children],
+        tail: this.tailHtml, after: inner.afterHtml } } : {}) };
   }
 
   /** @param {any} entry */
   static fromSnapshot(entry) {
     const view = new PartView(entry);
+    const inner = entry.inner && typeof entry.inner.open === "string" ? entry.inner : null;
     view.apply({ id: entry.id, info: entry.info, done: entry.done, append: entry.blocks || [],
-      keep: 0, tail: entry.tail || "", text: entry.text });
+      keep: 0, tail: (inner ? inner.tail : entry.tail) || "", text: entry.text,
+      ...(inner ? { inner, after: inner.after || "" } : {}) });
     return view;
   }
 }

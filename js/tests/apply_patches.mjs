@@ -29,7 +29,7 @@ const idOf = (node) => {
 function state(view) {
   const parts = {};
   for (const [id, part] of view.parts) {
-    const html = part.blocks ? part.blockHtml.join("") + part.tailHtml : null;
+    const html = part.blocks ? part.blockHtml.join("") + part.shownTail : null;
     const dom = part.blocks ? part.blocks.innerHTML + part.tail.innerHTML : null;
     parts[id] = {
       kind: part.kind,
@@ -38,7 +38,7 @@ function state(view) {
       shown: part.blocks ? null : part.pre?.textContent ?? null,
       // The sanitiser must leave everything the kernel's renderer makes as it is.
       block_nodes: part.blocks ? [...part.blocks.childNodes].map(idOf) : null,
-      dom_equals_html: part.blocks ? dom === parsed(part.blockHtml.join("")) + parsed(part.tailHtml) : true,
+      dom_equals_html: part.blocks ? dom === parsed(part.blockHtml.join("")) + parsed(part.shownTail) : true,
     };
   }
   return parts;

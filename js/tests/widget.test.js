@@ -481,7 +481,7 @@ describe("patches made by the kernel (tests/make_page_fixture.py)", () => {
       patches.forEach((ops, i) => {
         expect(view.applyPatch({ type: "patch", seq: i + 1, status: "streaming", parts: ops }), chunks.join("|")).toBe("applied");
         const part = view.parts.get(0);
-        expect(part.blockHtml.join("") + part.tailHtml, chunks.join("|")).toBe(expected[i]);
+        expect(part.blockHtml.join("") + part.shownTail, chunks.join("|")).toBe(expected[i]);
       });
     }
   });

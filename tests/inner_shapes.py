@@ -1,0 +1,152 @@
+"""Hypothesis strategies for answers made of one huge block (tables, lists, long paragraphs),
+and a stream checker, shared by ``test_inner.py`` and ``test_inner_page.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hypothesis import strategies as st
+
+from nbstream._incremental import IncrementalRenderer
+from nbstream._markdown import render
+
+CELLS = ["a", "item **7**", "3.70", "`code`", "`a | b`", "x \\| y", "👩‍👩‍👧‍👦 🇫🇷", "漢字かな", "",
+         "[l](https://e.com)", "$5", "$x^2$", "_snake_case_", "*it*", "~~s~~", "<b>", "a & b"]
+WORDS = ["the", "quick", "fox", "**bold**", "*it*", "`code`", "[link](https://e.com)",
+         "_snake_case_", "snake_case_word", "$5", "$x$", "5 * 3", "a\\*b", "~~s~~", "~", "🎉",
+         "漢字", "https://example.com/a", "**open", "close**", "[ref]", "`tick", "x_", "a<b>",
+         "&amp;", "1.", "-", "#", ">"]
+ALIGN = ["---", ":--", "--:", ":-:"]
+
+
+@st.composite
+def tables(draw: st.DrawFn) -> str:
+    """A GFM table of 1-40 rows, with text before and after it."""
+    columns = draw(st.integers(1, 4))
+    edge = draw(st.booleans())
+
+    def row(cells: list[str]) -> str:
+        inner = " | ".join(cells)
+        return f"| {inner} |" if edge else inner
+
+    lines = [row([draw(st.sampled_from(CELLS[:4])) or "h" for _ in range(columns)]),
+             row([draw(st.sampled_from(ALIGN)) for _ in range(columns)])]
+    for _ in range(draw(st.integers(1, 25))):
+        width = draw(st.integers(max(1, columns - 1), columns + 1))
+        lines.append(row([draw(st.sampled_from(CELLS)) for _ in range(width)]))
+    before = draw(st.sampled_from(["", "Here is the data:\n\n", "Data:\n"]))
+    after = draw(st.sampled_from(["", "\n", "\n\nThat's all.\n", "\n> quote\n", "\n# Next\n",
+                                  "\n\n- a\n- b\n", "\nlazy row\n"]))
+    return before + "\n".join(lines) + after
+
+
+@st.composite
+def items(draw: st.DrawFn, depth: int = 0) -> str:
+    """A list of 2-25 items: bullets or numbers, tight or loose, nested, with lazy lines."""
+    marker = draw(st.sampled_from(["-", "*", "1.", "3)"]))
+    indent = " " * depth
+    out = []
+    for i in range(draw(st.integers(2, 12))):
+        mark = marker if not marker[0].isdigit() else f"{int(marker[:-1]) + i}{marker[-1]}"
+        task = draw(st.sampled_from(["", "", "[ ] ", "[x] "]))
+        words = " ".join(draw(st.lists(st.sampled_from(WORDS[:12]), min_size=1, max_size=6)))
+        out.append(f"{indent}{mark} {task}{words}\n")
+        width = " " * (len(mark) + 1)
+        extra = draw(st.integers(0, 12))
+        if extra == 0:
+            out.append(f"lazy {words}\n")  # a lazy continuation line
+        elif extra == 1:
+            out.append(f"{indent}{width}more text\n")
+        elif extra == 2 and depth < 2:
+            out.append(draw(items(depth + len(mark) + 1)))
+        elif extra == 3:
+            out.append("\n")  # a blank line: the list turns loose
+        elif extra == 4:
+            out.append(f"\n{indent}{width}second paragraph\n")
+    return "".join(out)
+
+
+@st.composite
+def lists(draw: st.DrawFn) -> str:
+    before = draw(st.sampled_from(["", "A list:\n\n", "Intro\n"]))
+    after = draw(st.sampled_from(["", "\nDone.\n", "\n\nDone.\n", "\n# Next\n", "\n---\n"]))
+    return before + draw(items()) + after
+
+
+@st.composite
+def paragraphs(draw: st.DrawFn) -> str:
+    """A paragraph of 400-3,000 characters (lines of words with markup), with an ending that
+    may turn it into a heading or split a table off it."""
+    words = draw(st.lists(st.sampled_from(WORDS), min_size=80, max_size=500))
+    seps = draw(st.lists(st.sampled_from([" "] * 30 + ["\n", "  \n", " \n"]),
+                         min_size=len(words), max_size=len(words)))
+    body = "".join(w + s for w, s in zip(words, seps, strict=True)).strip()
+    body = body.replace("\n-\n", "\n").replace("\n#\n", "\n")
+    ending = draw(st.sampled_from(["", "\n", "\n===\n", "\n---\n", "\n\nAfter.\n",
+                                   " | b\n|---|---|\n| 1 | 2 |\n", "\n- item\n"]))
+    return draw(st.sampled_from(["", "Intro.\n\n"])) + body + ending
+
+
+def pieces_of(text: str, sizes: list[int]) -> list[str]:
+    out, i, k = [], 0, 0
+    while i < len(text):
+        size = sizes[k % len(sizes)]
+        out.append(text[i : i + size])
+        i, k = i + size, k + 1
+    return out
+
+
+@dataclass
+class Outcome:
+    """What streaming a text did with its open blocks."""
+
+    started: int = 0
+    """Open blocks started (a reset starts one again)."""
+    children: int = 0
+    ended_fit: int = 0
+    """Open blocks committed whole from their parts (their children were final)."""
+    dropped: list[str] = field(default_factory=list)
+    """Open blocks dropped (changed), with the text at that point."""
+
+
+def stream_checked(text: str, pieces: list[str]) -> Outcome:
+    """Stream ``pieces``; every commit must prefix the whole render, every open block's
+    children only grow, and the end must equal the whole render exactly."""
+    whole = render(text)
+    renderer = IncrementalRenderer()
+    outcome = Outcome()
+    held: list[str] | None = None  # open + children of the open block the page would hold
+    close = ""
+    so_far = ""
+    for piece in pieces:
+        so_far += piece
+        renderer.append(piece)
+        update = renderer.render()
+        assert whole.startswith("".join(renderer.blocks)), (so_far, renderer.blocks[-1:])
+        if held is not None and update.appended:
+            block = update.appended[0]
+            head = "".join(held)
+            if block.startswith(head) and block.endswith(close):
+                outcome.ended_fit += 1
+            else:
+                outcome.dropped.append(so_far)
+            held = None
+        elif held is not None and (update.inner is None or update.inner.started):
+            outcome.dropped.append(so_far)
+            held = None
+        if update.inner is not None:
+            if update.inner.started:
+                outcome.started += 1
+                held, close = [update.inner.open], update.inner.close
+            assert held is not None
+            held.extend(update.inner.children)
+            outcome.children += len(update.inner.children)
+            shown = "".join(held) + update.inner.tail + close + update.inner.after
+            assert renderer.tail_html == shown
+    settled = renderer.settle()
+    if not renderer.has_references:
+        assert "".join(renderer.blocks) + settled.tail == whole
+    if held is not None and settled.inner is not None:
+        assert "".join(held) + settled.inner.tail + close + settled.inner.after == settled.tail
+    assert renderer.finish() == whole
+    return outcome

@@ -1,0 +1,89 @@
+"""Commits inside the open block (``nbstream/_inner.py``): table rows, list items and pieces
+of a long paragraph are committed once, exactly, and the stream ends at the whole render.
+
+Over generated tables (alignment, escaped pipes, code spans, emoji and CJK cells, rows short
+or long of cells), nested tight and loose lists with lazy continuation lines and task items,
+and long paragraphs full of emphasis, code, links, ``_snake_case_`` and ``$5``, with endings
+that turn them into headings or split a table off them, at random chunkings.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from inner_shapes import lists, paragraphs, pieces_of, stream_checked, tables
+
+from nbstream._incremental import IncrementalRenderer
+from nbstream._inner import inert
+from nbstream._markdown import render
+
+SIZES = st.lists(st.integers(1, 90), min_size=1, max_size=12)
+EXAMPLES = int(os.environ.get("INNER_EXAMPLES", "50"))  # more for a deeper search
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(text=tables(), sizes=SIZES)
+def test_tables_commit_rows_exactly(text: str, sizes: list[int]) -> None:
+    outcome = stream_checked(text, pieces_of(text, sizes))
+    assert not outcome.dropped, outcome  # a table's complete rows never change
+
+
+@SETTINGS
+@given(text=lists(), sizes=SIZES)
+def test_lists_commit_items_exactly(text: str, sizes: list[int]) -> None:
+    stream_checked(text, pieces_of(text, sizes))
+
+
+@SETTINGS
+@given(text=paragraphs(), sizes=SIZES)
+def test_long_paragraphs_commit_pieces_exactly(text: str, sizes: list[int]) -> None:
+    stream_checked(text, pieces_of(text, sizes))
+
+
+def test_each_shape_opens_a_block_and_commits_inside_it() -> None:
+    table = "| a | b |\n|---|--:|\n" + "".join(f"| {i} | **{i}** |\n" for i in range(300))
+    items = "".join(f"- item {i} with `code`\n" for i in range(300))
+    paragraph = " ".join(f"word{i} **b** `c`" for i in range(600)) + "\n"
+    for text in (table, items, paragraph):
+        outcome = stream_checked(text, pieces_of(text, [7]))
+        assert outcome.started == 1 and outcome.children > 20 and not outcome.dropped, outcome
+
+
+def test_a_list_that_turns_loose_is_reset_once() -> None:
+    text = "".join(f"- item {i}\n" for i in range(40)) + "\n- loose now\n- and more\n"
+    outcome = stream_checked(text, pieces_of(text, [5]))
+    assert len(outcome.dropped) == 1 and outcome.started == 2, outcome
+
+
+def test_a_paragraph_that_becomes_a_heading_is_reset() -> None:
+    text = " ".join(["word"] * 300) + "\n===\n\nafter\n"
+    outcome = stream_checked(text, pieces_of(text, [6]))
+    assert outcome.dropped and outcome.ended_fit == 0, outcome
+
+
+def test_a_frame_costs_the_uncommitted_text_not_the_block() -> None:
+    """The 200th row costs about what the 20th did (a whole re-parse would cost ten times more)."""
+    head = "| a | b | c |\n|---|---|---|\n"
+    renderer = IncrementalRenderer()
+    renderer.append(head)
+    costs = []
+    for i in range(2000):
+        renderer.append(f"| {i} | item **{i}** | `code {i}` |\n")
+        start = time.perf_counter()
+        renderer.render()
+        costs.append(time.perf_counter() - start)
+    early, late = sorted(costs[100:300])[100], sorted(costs[1700:1900])[100]
+    assert late < 3 * early, (early, late)
+    assert "".join(renderer.blocks) + renderer.raw_tail_html == render(
+        head + "".join(f"| {i} | item **{i}** | `code {i}` |\n" for i in range(2000)))
+
+
+def test_only_inert_markup_lets_a_paragraph_be_cut() -> None:
+    assert inert("plain words, 5 * 3 and snake_case and a ~ b ")
+    for text in ("*open ", "a_ ", "`x ", "[x ", "cost $5 ", "a\\b ", "~~s "):
+        assert not inert(text), text
