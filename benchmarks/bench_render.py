@@ -2,8 +2,10 @@
 
 Usage: ``python benchmarks/bench_render.py [--runs N] [--quick]``
 
-For the reference workload (44 KB) chunked into 10,000, 2,000 and 200 pieces, and for a
-500 KB answer, measures total render time divided by one full render of the final text:
+For the reference workload (44 KB) chunked into 10,000, 2,000 and 200 pieces, for a
+500 KB answer, and for a math-heavy answer (~30 KB: inline and display TeX typeset as MathML,
+the conversion cache emptied before every measured render, so no row profits from another's
+conversions), measures total render time divided by one full render of the final text:
 
 - ``naive``: markdown-it renders the whole text after every chunk (what peers do);
 - ``nbstream, every chunk``: the incremental renderer asked for an update after every chunk
@@ -20,6 +22,7 @@ means the kernel keeps up with the stream.
 from __future__ import annotations
 
 import argparse
+import random
 import time
 
 from _common import environment, fmt, markdown_table, median, write_json
@@ -28,15 +31,40 @@ from workload import make_answer, make_chunks, reference_answer, split_chunks
 from nbstream._channel import FRAME_RATE, RENDER_SHARE
 from nbstream._incremental import IncrementalRenderer
 from nbstream._markdown import render
+from nbstream._math import to_mathml
 
 TOKENS_PER_S = 1000.0
 CHARS_PER_TOKEN = 4.4
+
+
+def math_answer(size: int = 30_000, seed: int = 0) -> str:
+    """An answer full of equations, as a model explaining a derivation writes it."""
+    rng = random.Random(seed)
+    out: list[str] = []
+    n = 0
+    while sum(map(len, out)) < size:
+        n += 1
+        i, j, k = rng.randint(1, 9), rng.randint(2, 20), rng.randint(1, 99)
+        out.append(f"## Step {n}\n\nLet $x_{i} \\in \\mathbb{{R}}^{j}$ and \\(f(x) = "
+                   f"\\frac{{x^{i}}}{{{k} + x}}\\). Then $\\sum_{{n=1}}^{{{j}}} a_n = {k}$, "
+                   f"which costs $5 and $10 to check, and $\\alpha_{i} < \\beta^{{{j}}}$.\n\n")
+        out.append(f"$$\n\\int_0^{{{j}}} e^{{-{i}x^2}}\\,dx = \\frac{{\\sqrt{{\\pi}}}}"
+                   f"{{2\\sqrt{{{i}}}}} + \\mathcal{{O}}(\\epsilon^{{{k}}})\n$$\n\n")
+        if n % 2:
+            out.append(f"\\[\n\\begin{{aligned}}\nA_{i} &= \\begin{{pmatrix}} {i} & {j} "
+                       f"\\\\ {k} & 1 \\end{{pmatrix}} \\\\\n&= \\lim_{{t \\to {j}}}"
+                       f" \\frac{{t^{i}}}{{{k}}}\n\\end{{aligned}}\n\\]\n\n")
+        else:
+            out.append(f"- the case ${i} < x_{j}$ gives $\\hat{{y}} = {k}$\n"
+                       f"- and \\(\\vec{{v}}_{j} \\cdot \\vec{{w}} = 0\\)\n\n")
+    return "".join(out)
 
 
 def full_render_seconds(text: str, runs: int) -> float:
     render(text)  # warm caches (lexers, regexes)
     times = []
     for _ in range(max(5, runs)):
+        to_mathml.cache_clear()
         start = time.perf_counter()
         render(text)
         times.append(time.perf_counter() - start)
@@ -44,6 +72,7 @@ def full_render_seconds(text: str, runs: int) -> float:
 
 
 def naive(chunks: list[str]) -> float:
+    to_mathml.cache_clear()
     start = time.perf_counter()
     text = ""
     for chunk in chunks:
@@ -53,6 +82,7 @@ def naive(chunks: list[str]) -> float:
 
 
 def every_chunk(chunks: list[str]) -> float:
+    to_mathml.cache_clear()
     start = time.perf_counter()
     renderer = IncrementalRenderer()
     for chunk in chunks:
@@ -65,6 +95,7 @@ def every_chunk(chunks: list[str]) -> float:
 def frame_clock(chunks: list[str]) -> tuple[float, float, int]:
     """Render CPU seconds, stream duration and render count, the answer arriving at
     1,000 tokens/s whatever its chunking, rendered on nbstream's frame clock."""
+    to_mathml.cache_clear()
     renderer = IncrementalRenderer()
     cpu, renders, next_frame, chars = 0.0, 0, 0.0, 0
     for chunk in chunks:
@@ -94,11 +125,13 @@ def main() -> None:
 
     reference = reference_answer()
     big = make_answer(500_000)
+    maths = math_answer()
     cases = [
         ("44 KB / 10,000", reference, split_chunks(reference, 10_000), not args.quick),
         ("44 KB / 2,000", reference, split_chunks(reference, 2_000), True),
         ("44 KB / 200", reference, split_chunks(reference, 200), True),
         ("500 KB / ~114,000", big, make_chunks(500_000), False),
+        ("math 30 KB / ~7,000", maths, split_chunks(maths, len(maths) // 4), not args.quick),
     ]
     rows, results = [], []
     for name, text, chunks, run_naive in cases:
