@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from page_model import apply_ops, shown_html
+from test_page_js import kernel_patches, random_cuts, run_page
 from test_streaming_property import assert_commits_are_final, one_by_one, random_pieces
 
 import nbstream
@@ -190,15 +191,18 @@ def test_documents_of_math_lines_at_random_chunkings(lines: list[str], end: str,
     assert_commits_are_final(random_pieces("\n".join(lines) + end, seed))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(doc=st.sampled_from(MATH_FIXTURES), seed=st.integers(0, 10**6))
-def test_the_page_ends_at_the_whole_render_of_math(doc: str, seed: int) -> None:
-    builder, page = PatchBuilder(), {}
-    for piece in random_pieces(doc, seed):
-        apply_ops(page, builder.build([PartView(0, "text", 0, {}, False, 0, piece)]))
-        assert shown_html(page[0]) == builder.html_of(0)
-    apply_ops(page, builder.build([PartView(0, "text", 0, {}, True, 0, "")], final=True))
-    assert shown_html(page[0]) == render(doc)
+def test_the_real_page_ends_at_the_whole_render_of_math() -> None:
+    """Kernel-made patches of the math fixtures at random chunkings, applied by the real
+    ``widget.js`` in node: the page's sanitiser keeps the MathML, and the page ends at the
+    whole render."""
+    rng = random.Random(5)
+    chunkings = [random_cuts(rng, doc) for doc in MATH_FIXTURES for _ in range(6)]
+    built = [kernel_patches(chunks) for chunks in chunkings]
+    for chunks, frames, (_, expected) in zip(chunkings, run_page([p for p, _ in built]),
+                                              built, strict=True):
+        assert all(frame["outcome"] == "applied" for frame in frames), chunks
+        assert all(frame["parts"]["0"]["dom_equals_html"] for frame in frames), chunks
+        assert frames[-1]["parts"]["0"]["html"] == expected[-1] == render("".join(chunks))
 
 
 def test_a_saved_answer_stays_typeset() -> None:
@@ -228,33 +232,21 @@ def test_a_late_definition_settles_only_the_blocks_that_use_it() -> None:
     assert shown_html(page[0]) == render(doc)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10**6), uses=st.lists(st.sampled_from(
-    ["see [a]", "and [b][a]", "![img][a]", "plain", "- [a] in a list", "> [a] quoted",
-     "$[a]$", "| [a] | b |\n|---|---|", "[a]: https://first.example", "# [a]"]),
-    min_size=1, max_size=8))
-def test_late_definitions_settle_to_the_whole_render(seed: int, uses: list[str]) -> None:
-    doc = "\n\n".join(uses) + "\n\n[a]: https://example.com/a\n"
-    builder, page = PatchBuilder(), {}
-    rng = random.Random(seed)
-    for piece in random_pieces(doc, rng.randint(0, 10**6)):
-        apply_ops(page, builder.build([PartView(0, "text", 0, {}, False, 0, piece)]))
-    ops = builder.build([PartView(0, "text", 0, {}, True, 0, "")], final=True)
-    apply_ops(page, ops)
-    assert not any(op.get("reset") for op in ops)
-    assert shown_html(page[0]) == render(doc)
+USES = ["see [a]", "and [b][a]", "![img][a]", "plain", "- [a] in a list", "> [a] quoted",
+        "$[a]$", "| [a] | b |\n|---|---|", "[a]: https://first.example", "# [a]"]
 
 
-def test_a_closed_formula_lets_the_blocks_after_it_commit() -> None:
-    """Failed before: a closed ``$$`` block at the start of the tail was taken for an opener,
-    so nothing after the first formula was ever committed and the whole rest of the answer
-    was parsed again every frame (a 30 KB answer of equations: 109 s of rendering, not 0.7)."""
-    renderer = IncrementalRenderer()
-    for char in ("$$\nx\n$$\n\npara one\n\n\\begin{align}\na\n\\end{align}\n\npara two\n\n"
-                 "\\[\ny\n\\]\n\nlast"):
-        renderer.append(char)
-        renderer.render()
-    assert len(renderer.blocks) >= 4
-    # (texmath's "\\[" block carries no line map, so it stays with the block after it)
-    assert renderer.tail_html.endswith("</math></div>\n<p>last</p>\n")
-    assert "para two" not in renderer.tail_html
+def test_late_definitions_settle_to_the_whole_render_in_the_real_page() -> None:
+    """Documents using ``[a]`` before its definition, at random chunkings: the end never
+    resets the page, and the real page ends at the whole render."""
+    rng = random.Random(11)
+    docs = ["\n\n".join(rng.choices(USES, k=rng.randint(1, 8))) + "\n\n[a]: https://e.com/a\n"
+            for _ in range(60)]
+    chunkings = [random_cuts(rng, doc) for doc in docs]
+    built = [kernel_patches(chunks) for chunks in chunkings]
+    for chunks, frames, (patches, _) in zip(chunkings, run_page([p for p, _ in built]), built,
+                                            strict=True):
+        assert not any(op.get("reset") for op in patches[-1]), chunks
+        assert all(frame["outcome"] == "applied" for frame in frames), chunks
+        assert frames[-1]["parts"]["0"]["html"] == render("".join(chunks))
+    assert sum(any("settle" in op for op in patches[-1]) for patches, _ in built) >= 20
