@@ -62,7 +62,7 @@ class StreamWidget(AnswerView, anywidget.AnyWidget):
     """A streaming model answer, live in the notebook; create it with ``nbstream.responses()``,
     ``nbstream.chat()``, ``nbstream.completions()`` or ``nbstream.stream()``."""
 
-    _esm = asset("widget.js")
+    _esm = asset("stream.js")  # (a grid's bundle, widget.js, also holds the grid's view)
     _css = asset("widget.css") + "\n" + highlight_css()
 
     status = traitlets.Unicode("pending", read_only=True).tag(sync=True)

@@ -209,3 +209,18 @@ def test_a_stream_stopped_before_its_turn_makes_no_request(sse_server, client) -
     # Its job is released once this thread has been quiet for 20 ms: a request would come now.
     made = wait_until(lambda: sse_server.requests, 1.0)
     assert not made, "a stopped stream made its request all the same"
+
+
+def test_a_widgets_module_and_stylesheet_stay_under_pyzmqs_zero_copy_threshold() -> None:
+    """Every widget's comm_open carries its module and stylesheet. A frame over 64 KB
+    (``zmq.COPY_THRESHOLD``) is sent zero-copy, which starts pyzmq's garbage-collector thread
+    with its own context: 7 fds the kernel keeps for good (tests/test_many.py counts them).
+    A stream's bundle leaves the grid's modules out to stay well under it."""
+    import json
+
+    import zmq
+
+    from nbstream._widget import StreamWidget
+
+    carried = len(json.dumps(StreamWidget._esm)) + len(json.dumps(StreamWidget._css))
+    assert carried < zmq.COPY_THRESHOLD - 8192, carried  # room for the rest of the state
