@@ -25,6 +25,7 @@ _CUT = re.compile(r"(?<=\S) (?=\S)")
 # A line that may make the line before it a table header or a setext heading.
 _UNDERLINE = re.compile(r" {0,3}[-=|:][-=|: \t]*")
 _MATH_SOURCE = re.compile(r"\$\$|\\\[|\\begin")
+_INDENT = re.compile(r"(?:[ \t]*\n)*([ \t]*)")
 _LIST_TYPES = frozenset({"bullet_list_open", "ordered_list_open"})
 class _Table(OpenBlock):
     """A table: the children are body rows (``<tr>…</tr>\\n``), one per complete line."""
@@ -126,15 +127,20 @@ class _List(OpenBlock):
         own = [t for t in tokens[:end] if t.type == "paragraph_open" and t.level == 2]
         if not own:
             return False  # tight or loose cannot be told yet
-        mark = self._markup if self._type == "bullet_list_open" else "1" + self._markup
-        self._dummy = "" if own[0].hidden else f"{mark} x\n\n"
+        self._mark = self._markup if self._type == "bullet_list_open" else "1" + self._markup
+        self._loose = not own[0].hidden
+        self._dummy = ""
         html = self._render(tokens[:end], dict(env))
         self.open = html[: html.index("\n") + 1]
         self.close = "</ul>\n" if self._type == "bullet_list_open" else "</ol>\n"
         return True
 
     def _virtual(self, tail: str) -> str:
-        return self._dummy + tail[self.consumed :]
+        rest = tail[self.consumed :]
+        if self._loose:  # the dummy item is indented as the first one, its sibling
+            indent = _INDENT.match(rest)
+            self._dummy = f"{indent.group(1) if indent else ''}{self._mark} x\n\n"
+        return self._dummy + rest
 
     def _real(self, offset: int) -> int:
         return self.consumed + offset - len(self._dummy)

@@ -60,6 +60,17 @@ def test_a_list_that_turns_loose_is_reset_once() -> None:
     assert len(outcome.dropped) == 1 and outcome.started == 2, outcome
 
 
+def test_a_loose_list_whose_items_are_indented_stays_one_list() -> None:
+    """Found by the search: the dummy item that keeps a loose list's virtual text loose must
+    be indented as the items, or an indented item becomes its child."""
+    text = ("Intro\n\n   4) fox fox\n\n   5) *it* `code`\n   6) 5 * 3 word\nlazy 5 * 3\n"
+            "4) $5 fox\n5) $5\n6) the *it*\n10) **bold** `code`\n    more text\n"
+            "11) fox the $x$\n\n# Next\n")
+    for size in (1, 7, 13):
+        outcome = stream_checked(text, pieces_of(text, [size]))
+        assert outcome.started and not outcome.dropped, outcome
+
+
 def test_a_paragraph_that_becomes_a_heading_is_reset() -> None:
     text = " ".join(["word"] * 300) + "\n===\n\nafter\n"
     outcome = stream_checked(text, pieces_of(text, [6]))
