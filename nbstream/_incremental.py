@@ -284,11 +284,16 @@ class IncrementalRenderer:
         result = RenderUpdate(reset=self._reset_pending)
         self._reset_pending = False
         env = self._env()
-        tokens = self._markdown().parse(self._text[self._offset :], env)
-        self.tail_html = result.tail = self._render(tokens, env)
+        inner = None if self._open is None else self._open.settle(
+            self._text[self._offset :], env)
+        if inner is not None and self._open is not None:  # the uncommitted text parsed only
+            result.inner, self.tail_html = inner, self._open.html()
+        else:
+            env = self._env()
+            tokens = self._markdown().parse(self._text[self._offset :], env)
+            self.tail_html = self._render(tokens, env)
+        result.tail = self.tail_html
         self.has_references = bool(env.get("references"))
-        if self._open is not None:
-            result.inner = self._open.settle(tokens, env)
         return result
 
     @property

@@ -171,27 +171,34 @@ class OpenBlock:
         last = self._last
         return self.open + self.committed + last.tail + self.close + last.after
 
-    def settle(self, tokens: list[Token], env: dict[str, Any]) -> InnerUpdate | None:
-        """The end of the stream: the tail's whole parse ``tokens`` split into this block's
-        open children and what follows, when its container and committed children agree."""
+    def settle(self, tail: str, env: dict[str, Any]) -> InnerUpdate | None:
+        """The end of the stream: the rest of the block and what follows it, unhealed, from
+        the virtual text (one parse of the uncommitted text, as the whole tail's would give
+        them); ``None`` should the block have changed."""
+        if self._changed(tail):
+            return None
+        md = self._md
+        tokens = md.parse(self._virtual(tail), env)
         starts = block_starts(tokens)
         if not starts or starts[0] != 0:
             return None
         end = starts[1] if len(starts) > 1 else len(tokens)
-        md = self._md
-        html = md.renderer.render(tokens[:end], md.options, env)
-        head = self.open + self.committed
-        if not (html.startswith(head) and html.endswith(self.close)
-                and len(html) >= len(head) + len(self.close)):
+        inner = self._inner(md.renderer.render(tokens[:end], md.options, env))
+        if inner is None:
             return None
         after = md.renderer.render(tokens[end:], md.options, env) if end < len(tokens) else ""
-        return InnerUpdate(self.open, self.close, False, [],
-                           html[len(head) : len(html) - len(self.close)], after)
+        self._last = InnerUpdate(self.open, self.close, False, [], inner, after)
+        return self._last
 
     # --- per kind ------------------------------------------------------------------------
 
     def _begin(self, tail: str, env: dict[str, Any]) -> bool:
         raise NotImplementedError
+
+    def _changed(self, tail: str) -> bool:
+        """Whether the committed children may have become something else (a paragraph's
+        line a table header or heading)."""
+        return False
 
     def _virtual(self, tail: str) -> str:
         raise NotImplementedError

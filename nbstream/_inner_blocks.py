@@ -218,8 +218,8 @@ class _Paragraph(OpenBlock):
 
     def _commit(self, tail: str, virtual: str, complete: str,
                 env: dict[str, Any]) -> list[str] | None:
-        if self._cut and self._underlined(tail, self.consumed):
-            return None  # the line of the last cut may become a table header or a heading
+        if self._changed(tail):
+            return None
         rest = tail[self.consumed :]
         if len(rest) < self._limits.paragraph:
             return []
@@ -243,6 +243,10 @@ class _Paragraph(OpenBlock):
             tries += 1
             cuts = [c for c in cuts if c <= cut // 2]
         return []
+
+    def _changed(self, tail: str) -> bool:
+        # the line of the last cut may become a table header or a heading
+        return self._cut and self._underlined(tail, self.consumed)
 
     @staticmethod
     def _underlined(tail: str, at: int) -> bool:
