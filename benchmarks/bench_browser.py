@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_browser.py [--quick] [--runs N] [--rate TOKENS_PER_S] [--size BYTES]
+        [--shape table|list|paragraph]
 
 A JupyterLab 4 server is started exactly as the browser tests start it (the functions of
 ``tests/browser/conftest.py``, through ``benchmarks/_browser.py``), and one notebook streams
@@ -61,9 +62,10 @@ SETUP_CELL = """
 import sys, time, json
 sys.path.insert(0, {bench_dir!r})
 from workload import make_answer, describe
+from bench_shapes import SHAPES
 import nbstream
 
-ANSWER = make_answer({size})
+ANSWER = {answer}
 TOKENS = [ANSWER[k : k + {chars}] for k in range(0, len(ANSWER), {chars})]
 # A marker every {every} tokens, after the next token that ends with a space and holds no
 # newline: mid-line, outside any URL, so it does not change the markdown's structure.
@@ -322,7 +324,8 @@ def trace_breakdown(data: bytes, window_ms: float, frames: int) -> dict[str, Any
     }
 
 
-def run_once(size: int, rate: int, ttft: float, trace: bool = False) -> dict[str, Any]:
+def run_once(size: int, rate: int, ttft: float, trace: bool = False,
+             shape: str = "workload") -> dict[str, Any]:
     from _browser import lab_page
 
     with lab_page() as (nb, server):
@@ -331,7 +334,8 @@ def run_once(size: int, rate: int, ttft: float, trace: bool = False) -> dict[str
         nb.open(
             "bench_browser",
             [SETUP_CELL.format(
-                bench_dir=str(BENCH_DIR), size=size, chars=TOKEN_CHARS, every=MARKER_EVERY
+                bench_dir=str(BENCH_DIR), chars=TOKEN_CHARS, every=MARKER_EVERY,
+                answer=f"make_answer({size})" if shape == "workload" else f"SHAPES[{shape!r}]()",
             ), STREAM_CELL.format(rate=rate, ttft=ttft), RESULT_CELL],
         )
         setup = nb.run_cell(0)
@@ -614,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true",
                         help="also record a Chromium trace over a quarter of the stream and "
                         "break the page's main-thread time down (adds overhead to that window)")
+    parser.add_argument("--shape", choices=["workload", "table", "list", "paragraph"],
+                        default="workload", help="the answer: the workload (--size), or one "
+                        "huge block from bench_shapes.py (a 2,000-row table, a 3,000-item "
+                        "list, a 100 KB paragraph)")
     parser.add_argument("--ttft", type=float, default=1.0,
                         help="seconds the generator waits before its first token")
     args = parser.parse_args(argv)
@@ -623,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.runs):
         print(f"run {i + 1}/{args.runs}: {args.size:,} bytes at {rate:,} tokens/s ...",
               file=sys.stderr, flush=True)
-        run = run_once(args.size, rate, args.ttft, args.trace)
+        run = run_once(args.size, rate, args.ttft, args.trace, args.shape)
         runs.append(run)
         stats.append(analyse(run))
     text = report(runs, stats)
@@ -637,9 +645,11 @@ def main(argv: list[str] | None = None) -> int:
         ]
         slim_runs.append({**run, "page": page})
     # A traced run has overhead in its trace window: it does not replace the plain results.
-    path = write_json("browser-trace.json" if args.trace else "browser.json", {
+    name = "browser" if args.shape == "workload" else f"browser-{args.shape}"
+    path = write_json(f"{name}-trace.json" if args.trace else f"{name}.json", {
         "environment": environment(),
-        "config": {"size": args.size, "rate": rate, "ttft": args.ttft, "runs": args.runs,
+        "config": {"shape": args.shape, "size": args.size, "rate": rate, "ttft": args.ttft,
+                   "runs": args.runs,
                    "quick": args.quick, "trace": args.trace, "marker_every": MARKER_EVERY,
                    "token_chars": TOKEN_CHARS},
         "budgets": {"frame_ms": BUDGET_FRAME_MS, "first_token_ms": BUDGET_FIRST_TOKEN_MS,

@@ -17,6 +17,10 @@ conversions), measures total render time divided by one full render of the final
 
 The frame-clock rows also give the render CPU as a share of the stream's duration: under 100%
 means the kernel keeps up with the stream.
+
+Then answers that are one huge block (a 2,000-row table, a 3,000-item list, one 100 KB
+paragraph: ``bench_shapes.py``) on the frame clock in 4-character chunks, with and without
+commits inside the open block: cost, longest gap between updates, IOPub bytes.
 """
 
 from __future__ import annotations
@@ -160,7 +164,13 @@ def main() -> None:
          "nbstream frame clock", "renders / stream (CPU share)"],
         rows,
     ))
-    write_json("render", {"environment": environment(), "results": results})
+    # Answers that are one huge block (issue 12; bench_shapes.py, also run on its own)
+    from bench_shapes import run as run_shapes
+
+    shapes_table, shapes = run_shapes(args.quick)
+    print()
+    print(shapes_table)
+    write_json("render", {"environment": environment(), "results": results, "shapes": shapes})
 
 
 if __name__ == "__main__":

@@ -136,7 +136,8 @@ export class PartView {
   }
 
   get hasContent() {
-    return this.blockHtml.length > 0 || this.shownTail !== "" || this.text !== "";
+    return this.blockHtml.length > 0 || this.tailHtml !== "" || this.innerTail !== null
+      || this.text !== "";
   }
 
   /** The tail's HTML as shown (with the open block's container and committed children). */

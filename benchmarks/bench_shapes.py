@@ -1,0 +1,153 @@
+"""Rendering answers that are one huge block: a 2,000-row table, a 3,000-item list, one 100 KB
+paragraph (issue 12).
+
+Usage: ``python benchmarks/bench_shapes.py [--quick]``
+
+Each answer streams at 1,000 tokens/s in 4-character chunks on the frame clock's model (a
+frame when one is due, the next one at least ``max(1 / FRAME_RATE, RENDER_SHARE * cost)``
+later, as ``_channel.py`` paces them). Reported per shape, with commits inside the open
+block (``_inner.py``) and without them (``IncrementalRenderer(inner=None)``, the renderer
+before them), in the same run:
+
+- ``cost``: the renderer's total time (every frame, then the end's whole render) divided by
+  one full render of the final text;
+- ``gap``: the longest time between two page updates in the second half of the stream;
+- ``IOPub``: the bytes of the patches a ``PatchBuilder`` makes at those frames (JSON), divided
+  by the final HTML's length;
+- ``exact``: the committed blocks and the tail equal a whole render at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import time
+from collections.abc import Callable
+
+from _common import environment, markdown_table, write_json
+from bench_render import CHARS_PER_TOKEN, TOKENS_PER_S, full_render_seconds
+
+from nbstream._channel import FRAME_RATE, RENDER_SHARE
+from nbstream._incremental import IncrementalRenderer
+from nbstream._inner import InnerLimits
+from nbstream._markdown import render
+from nbstream._patches import PartView, PatchBuilder
+
+
+def table(rows: int = 2000) -> str:
+    head = "| # | name | value | note |\n|---:|---|---:|---|\n"
+    body = "".join(f"| {i} | item **{i}** | {i * 3.7:.2f} | some `code` and text {i % 7} |\n"
+                   for i in range(rows))
+    return "Here is the data:\n\n" + head + body + "\nThat's all.\n"
+
+
+def items(n: int = 3000) -> str:
+    return "A list:\n\n" + "".join(
+        f"- item {i}: a short *note* about `thing{i}` and more\n"
+        + (f"  - nested {i}\n" if i % 10 == 0 else "") for i in range(n)) + "\nDone.\n"
+
+
+def paragraph(size: int = 100_000) -> str:
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "while",
+             "**bold**", "words", "and", "`code`", "and", "[links](https://example.com)",
+             "appear"]
+    rng = random.Random(1)
+    out: list[str] = []
+    n = 0
+    while n < size:
+        word = rng.choice(words)
+        out.append(word)
+        n += len(word) + 1
+    return "Intro.\n\n" + " ".join(out) + "\n"
+
+
+SHAPES: dict[str, Callable[[], str]] = {"table": table, "list": items, "paragraph": paragraph}
+
+
+def chunks_of(text: str, size: int = 4) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def frame_clock(chunks: list[str], inner: InnerLimits | None) -> tuple[float, float, list[int]]:
+    """``(renderer seconds, longest gap in the second half, chunk counts at each frame)``."""
+    renderer = IncrementalRenderer(inner=inner)
+    cpu, next_frame, chars = 0.0, 0.0, 0
+    frames: list[float] = []
+    at: list[int] = []
+    for i, chunk in enumerate(chunks):
+        chars += len(chunk)
+        arrival = chars / CHARS_PER_TOKEN / TOKENS_PER_S
+        renderer.append(chunk)
+        if arrival >= next_frame:
+            start = time.perf_counter()
+            renderer.render()
+            cost = time.perf_counter() - start
+            cpu += cost
+            frames.append(arrival)
+            at.append(i + 1)
+            next_frame = arrival + max(1 / FRAME_RATE, RENDER_SHARE * cost)
+    start = time.perf_counter()
+    renderer.settle()
+    renderer.finish()
+    cpu += time.perf_counter() - start
+    half = [f for f in frames if f >= frames[-1] / 2]
+    gap = max((b - a for a, b in itertools.pairwise(half)), default=0.0)
+    return cpu, gap, at
+
+
+def wire_bytes(chunks: list[str], at: list[int]) -> tuple[int, str]:
+    """The bytes of the patches made at the frames ``at`` (and the end), and the HTML the
+    page then shows."""
+    builder = PatchBuilder()
+    sent, done = 0, 0
+    for end in [*at, len(chunks)]:
+        final = end == len(chunks)
+        view = PartView(0, "text", 0, {}, final, 0, "".join(chunks[done:end]))
+        sent += len(json.dumps(builder.build([view], final=final), ensure_ascii=False))
+        done = end
+    return sent, builder.html_of(0)
+
+
+def run(quick: bool = False) -> tuple[str, dict[str, dict[str, float | bool]]]:
+    """Measure every shape (a tenth of the size when ``quick``): the report's table and the
+    figures."""
+    sizes = {"table": 200, "list": 300, "paragraph": 10_000} if quick else {}
+    rows = []
+    results: dict[str, dict[str, float | bool]] = {}
+    for name, make in SHAPES.items():
+        text = make(sizes[name]) if quick else make()  # type: ignore[call-arg]
+        whole = render(text)
+        full = full_render_seconds(text, 3)
+        chunks = chunks_of(text)
+        row = [name, f"{len(text) / 1000:.0f} KB", f"{full * 1000:.0f} ms"]
+        for inner in (None, InnerLimits()):
+            cpu, gap, at = frame_clock(chunks, inner)
+            cell = f"{cpu / full:.1f}x · {gap:.2f} s"
+            if inner is None:
+                results[f"{name}_without"] = {"cost": cpu / full, "gap_s": gap}
+            else:
+                sent, shown = wire_bytes(chunks, at)
+                cell += f" · {sent / len(whole):.2f}x · {shown == whole}"
+                results[name] = {"cost": cpu / full, "gap_s": gap, "iopub": sent / len(whole),
+                                 "exact": shown == whole}
+            row.append(cell)
+        rows.append(row)
+    table = markdown_table(["shape", "size", "one full render",
+                            "without commits inside: cost · gap",
+                            "with them: cost · gap · IOPub/HTML · exact"], rows)
+    return table, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="shapes a tenth of the size")
+    args = parser.parse_args()
+    table, results = run(args.quick)
+    print(table)
+    write_json("render-shapes", {"environment": environment(), "shapes": results})
+
+
+if __name__ == "__main__":
+    main()
