@@ -46,8 +46,12 @@ FinalLines = Callable[[str], int]
 class InnerLimits:
     """When a block is committed inside (sizes in characters of its source)."""
 
+    block: int = 2048
+    """A block opens once the tail is this long: a smaller one costs little to parse again,
+    less than opening it (the reference workload's small lists and tables)."""
     paragraph: int = 384
-    """A paragraph is committed in pieces of at least this many characters."""
+    """A paragraph is committed in pieces of at least half this many characters (a frame
+    parses up to about this much of it again)."""
     items: int = 2
     """A list opens once this many of its items are there (one of them final)."""
 

@@ -273,7 +273,7 @@ def open_block(tail: str, tokens: list[Token], md: MarkdownIt, env: dict[str, An
     is a table with a complete body row, a list with a final item or a long paragraph,
     and something of it can be committed now; with its first update."""
     starts = block_starts(tokens)
-    if len(starts) != 1 or "\r" in tail or "\0" in tail:
+    if len(starts) != 1 or len(tail) < limits.block or "\r" in tail or "\0" in tail:
         return None
     kind = tokens[starts[0]].type
     block: OpenBlock

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._incremental import IncrementalRenderer
+from ._inner import InnerLimits
 from ._inner_wire import InnerSent, inner_step
 
 MARKDOWN_KINDS = frozenset({"text", "reasoning"})
@@ -100,9 +101,10 @@ def _common_prefix(a: str, b: str) -> int:
 class PatchBuilder:
     """Keeps what each part's front-end copy holds and builds the patch that updates it."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: InnerLimits | None = InnerLimits()) -> None:  # noqa: B008
         self.seq = 0
         self._sent: dict[int, _Sent] = {}
+        self._inner = inner  # when the renderers commit inside blocks (None: never)
 
     def known(self, part_id: int) -> tuple[int, int]:
         """``(generation, length)`` of the text already taken from a part."""
@@ -144,7 +146,7 @@ class PatchBuilder:
                   final: bool) -> None:
         renderer = sent.renderer
         if renderer is None:
-            renderer = sent.renderer = IncrementalRenderer()
+            renderer = sent.renderer = IncrementalRenderer(inner=self._inner)
         if replaced:
             renderer.replace(part.new_text)
         elif part.new_text:

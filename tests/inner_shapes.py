@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 
 from nbstream._incremental import IncrementalRenderer
+from nbstream._inner import InnerLimits
 from nbstream._markdown import render
 
 CELLS = ["a", "item **7**", "3.70", "`code`", "`a | b`", "x \\| y", "👩‍👩‍👧‍👦 🇫🇷", "漢字かな", "",
@@ -16,6 +17,8 @@ WORDS = ["the", "quick", "fox", "**bold**", "*it*", "`code`", "[link](https://e.
          "_snake_case_", "snake_case_word", "$5", "$x$", "5 * 3", "a\\*b", "~~s~~", "~", "🎉",
          "漢字", "https://example.com/a", "**open", "close**", "[ref]", "`tick", "x_", "a<b>",
          "&amp;", "1.", "-", "#", ">"]
+SMALL = InnerLimits(block=0)
+"""Blocks open at any size (by default only from 2 KB on), so small generated ones do too."""
 ALIGN = ["---", ":--", "--:", ":-:"]
 
 
@@ -113,7 +116,7 @@ def stream_checked(text: str, pieces: list[str]) -> Outcome:
     """Stream ``pieces``; every commit must prefix the whole render, every open block's
     children only grow, and the end must equal the whole render exactly."""
     whole = render(text)
-    renderer = IncrementalRenderer()
+    renderer = IncrementalRenderer(inner=SMALL)
     outcome = Outcome()
     held: list[str] | None = None  # open + children of the open block the page would hold
     close = ""

@@ -15,6 +15,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inner_shapes import lists, paragraphs, pieces_of, stream_checked, tables
+from test_streaming_property import random_pieces, spec_examples
 
 from nbstream._incremental import IncrementalRenderer
 from nbstream._inner import inert
@@ -98,3 +99,11 @@ def test_only_inert_markup_lets_a_paragraph_be_cut() -> None:
     assert inert("plain words, 5 * 3 and snake_case and a ~ b ")
     for text in ("*open ", "a_ ", "`x ", "[x ", "cost $5 ", "a\\b ", "~~s "):
         assert not inert(text), text
+
+
+def test_commonmark_spec_examples_with_blocks_open_at_any_size() -> None:
+    """The spec's examples (an outside oracle) streamed with blocks opening however small:
+    every inner commit ends exact."""
+    for seed, example in enumerate(spec_examples()):
+        stream_checked(example, random_pieces(example, seed))
+        stream_checked(example, pieces_of(example, [1]))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inner_shapes import lists, paragraphs, pieces_of, tables
+from inner_shapes import SMALL, lists, paragraphs, pieces_of, tables
 
 from nbstream._markdown import render
 from nbstream._patches import PartView, PatchBuilder
@@ -40,7 +40,7 @@ def run_page(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def kernel_case(chunks: list[str], join: int | None = None) -> tuple[dict[str, Any], list[str]]:
     """The patches a PatchBuilder makes (one flush per chunk, then the final one), what the
     kernel says the page shows after each, and its snapshot after patch ``join``."""
-    builder = PatchBuilder()
+    builder = PatchBuilder(inner=SMALL)
     case: dict[str, Any] = {"patches": []}
     expected = []
     for i, chunk in enumerate([*chunks, ""]):
