@@ -41,20 +41,41 @@ def apply_ops(parts: dict[int, dict[str, Any]], ops: list[dict[str, Any]]) -> No
         part = parts.setdefault(op["id"], {"blocks": [], "tail": "", "text": ""})
         part.update({k: op[k] for k in ("kind", "choice") if k in op})
         if op.get("reset"):
-            part["blocks"], part["tail"] = [], ""
-        appended = list(op.get("append", []))
-        if appended and op.get("from_tail"):
-            appended[0] = _prefix(part["tail"], op["from_tail"]) + appended[0]
-        part["blocks"].extend(appended)
+            part["blocks"], part["tail"], part["inner"] = [], "", None
+        previous_tail = part["tail"]
+        for i, piece in enumerate(op.get("append", [])):
+            inner = part.get("inner")
+            if i == 0 and op.get("from_inner") and inner:  # the open block, ended
+                part["blocks"].append(inner["open"] + "".join(inner["children"]) + piece
+                                      + inner["close"])
+                part["inner"], part["tail"] = None, ""
+                continue
+            if i == 0 and op.get("from_tail"):
+                piece = _prefix(previous_tail, op["from_tail"]) + piece
+            part["blocks"].append(piece)
         for index, html in op.get("settle", []):  # committed blocks a late definition changed
             assert 0 <= index < len(part["blocks"]), f"the page would refuse op {op!r}"
             part["blocks"][index] = html
+        if "inner" in op:  # a new open block (or none): the tail starts empty
+            spec = op["inner"]
+            part["inner"] = None if not spec else {
+                "open": spec["open"], "close": spec["close"],
+                "children": list(spec.get("children", [])), "after": ""}
+            part["tail"] = ""
+        if op.get("inner_append") and part.get("inner"):
+            part["inner"]["children"].extend(op["inner_append"])
         if "tail" in op:  # no tail: the open tail is unchanged
             part["tail"] = _prefix(part["tail"], op.get("keep", 0)) + op["tail"]
         elif "text" in op:
             part["text"] = _prefix(part["text"], op.get("keep", 0)) + op["text"]
+        if "after" in op and part.get("inner"):
+            part["inner"]["after"] = op["after"]
 
 
 def shown_html(part: dict[str, Any]) -> str:
-    """The HTML a markdown part shows: its committed blocks, then its open tail."""
-    return "".join(part["blocks"]) + part["tail"]
+    """The HTML a markdown part shows: its committed blocks, then its open tail (inside the
+    open block's container, when the kernel commits inside it: see ``nbstream/_inner_wire.py``)."""
+    inner = part.get("inner")
+    tail = part["tail"] if not inner else (inner["open"] + "".join(inner["children"])
+                                           + part["tail"] + inner["close"] + inner["after"])
+    return "".join(part["blocks"]) + tail
