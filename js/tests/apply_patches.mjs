@@ -2,29 +2,7 @@
 // what the page holds after each patch. Used by tests/test_page_js.py.
 // stdin: [{"patches": [[PartOp, ...], ...]}, ...]   stdout: one JSON result per case.
 import { readFileSync } from "node:fs";
-import { JSDOM } from "jsdom";
-
-const { window } = new JSDOM("<!doctype html><html><body></body></html>");
-globalThis.window = window;
-globalThis.document = window.document;
-const { StreamView } = await import("../src/widget.js");
-
-/** The same HTML parsed without the page's sanitiser, serialised the way the DOM does. */
-function parsed(html) {
-  const template = document.createElement("template");
-  template.innerHTML = html;
-  const holder = document.createElement("div");
-  holder.append(template.content);
-  return holder.innerHTML;
-}
-
-// Each DOM node gets an id the first time it is seen: a node kept across a patch keeps its id.
-const ids = new WeakMap();
-let nextId = 0;
-const idOf = (node) => {
-  if (!ids.has(node)) ids.set(node, ++nextId);
-  return ids.get(node);
-};
+import { StreamView, idOf, parsed } from "./page_dom.mjs";
 
 function state(view) {
   const parts = {};

@@ -4,27 +4,7 @@
 // view built from the kernel's snapshot after patch `join`, then given the later patches.
 // Used by tests/test_inner_page.py.   stdin: [{patches, join?, snapshot?}]   stdout: results
 import { readFileSync } from "node:fs";
-import { JSDOM } from "jsdom";
-
-const { window } = new JSDOM("<!doctype html><html><body></body></html>");
-globalThis.window = window;
-globalThis.document = window.document;
-const { StreamView } = await import("../src/widget.js");
-
-function parsed(html) {
-  const template = document.createElement("template");
-  template.innerHTML = html;
-  const holder = document.createElement("div");
-  holder.append(template.content);
-  return holder.innerHTML;
-}
-
-const ids = new WeakMap();
-let nextId = 0;
-const idOf = (node) => {
-  if (!ids.has(node)) ids.set(node, ++nextId);
-  return ids.get(node);
-};
+import { StreamView, idOf, parsed } from "./page_dom.mjs";
 
 function state(view) {
   const part = view.parts.get(0);
