@@ -227,9 +227,21 @@ def _request(api: str, client: Any, kwargs: dict[str, Any], options: dict[str, A
              make: Callable[..., StreamWidget] = StreamWidget) -> StreamWidget:
     """Check a request at the call, then make the widget that streams it (``make``: the
     widget's class, or a grid's pane maker)."""
+    check_request(api, client, kwargs, options)
+    return make_request(api, client, kwargs, options, make)
+
+
+def check_request(api: str, client: Any, kwargs: dict[str, Any],
+                  options: dict[str, Any]) -> None:
+    """Refuse, at the call, a request that would fail in the background (see
+    :func:`_check_kwargs`), and a cost guard that could never price it."""
     _check_priced(api, options["guards"], kwargs.get("model"))
-    create = _create_method(client, api)
-    _check_kwargs(api, kwargs, create)
+    _check_kwargs(api, kwargs, _create_method(client, api))
+
+
+def make_request(api: str, client: Any, kwargs: dict[str, Any], options: dict[str, Any],
+                 make: Callable[..., StreamWidget] = StreamWidget) -> StreamWidget:
+    """Make the widget that streams a request already checked (:func:`check_request`)."""
     launcher = _launcher(api, client, kwargs)
     launch = launcher()
     widget = make(launch.opener, source_is_async=launch.source_is_async,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ._api import _check_kwargs, _check_priced, _create_method, _options, _request
+from ._api import _options, check_request, make_request
 from ._grid import Grid
 from ._guards import Guards
 from ._moderation import Moderate
@@ -65,7 +65,7 @@ def compare(client: Any, /, *, api: str = "responses", max_concurrency: int | No
         for i, (combo, option) in enumerate(zip(combos, options, strict=True)):
             make = functools.partial(GridPane, grid=grid.channel, index=i,
                                      params=combo.params, label=combo.label)
-            grid.panes.append(_request(api, combo.client, combo.kwargs, option, make))  # type: ignore[arg-type]
+            grid.panes.append(make_request(api, combo.client, combo.kwargs, option, make))  # type: ignore[arg-type]
     except BaseException:
         grid.stop()
         grid.channel.start_now()  # (the panes made so far end, stopped, making no request)
@@ -78,8 +78,7 @@ def _checked(api: str, client: Any, kwargs: dict[str, Any], options: dict[str, A
     """One combination's request, checked as ``nbstream.<api>()`` checks it (messages name
     ``nbstream.compare``)."""
     try:
-        _check_priced(api, options["guards"], kwargs.get("model"))
-        _check_kwargs(api, kwargs, _create_method(client, api))
+        check_request(api, client, kwargs, options)
     except (TypeError, ValueError) as exc:
         said = str(exc).replace(f"nbstream.{api}(", f"nbstream.compare(api={api!r}, ", 1)
         raise type(exc)(said) from None

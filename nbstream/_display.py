@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import anywidget
+
 from . import _session
 from ._runtime import runtime
 
@@ -42,8 +44,6 @@ def _publish_as_current_request(handles: list[Any], data: Any, metadata: Any) ->
 def live_bundle(widget: Any) -> Bundle:
     """A widget's live display: its widget view (anywidget's bundle without its
     ``text/html`` fallback) and its repr as ``text/plain``; no static copy, it is not over."""
-    import anywidget
-
     data, metadata = anywidget.AnyWidget._repr_mimebundle_(widget) or ({}, {})
     data = {k: v for k, v in dict(data).items() if k != "text/html"}
     data["text/plain"] = repr(widget)

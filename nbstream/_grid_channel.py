@@ -91,8 +91,7 @@ class GridChannel:
     def post(self, index: int, message: dict[str, Any]) -> int:
         """Queue one message of pane ``index`` for the next frame (an answer to the page, a
         notice); returns 0 (the frame is counted when it goes)."""
-        with self._lock:
-            self._outbox.setdefault(index, []).append(message)
+        self.collect(index, message)
         runtime().add(self)
         return 0
 
