@@ -27,6 +27,22 @@ def forever():
         yield f"{i} "
 """
 
+# Run before ``g.wait()`` in the same cell: a thread that prints "waiting" once the main
+# thread's stack holds ``StreamWidget.wait``.
+IN_WAIT = """
+import sys, threading, time
+def _say_when_waiting(code=type(g).wait.__code__, main=threading.main_thread().ident):
+    while True:
+        frame = sys._current_frames().get(main)
+        while frame is not None and frame.f_code is not code:
+            frame = frame.f_back
+        if frame is not None:
+            print("waiting", flush=True)
+            return
+        time.sleep(0.005)
+threading.Thread(target=_say_when_waiting, daemon=True).start()
+"""
+
 
 @pytest.fixture
 def kernel(tmp_path: Path):
@@ -66,7 +82,9 @@ def test_interrupt_during_wait_stops_the_stream_and_ends_the_cell_in_one_line(
         kernel: KernelSession) -> None:
     kernel.run("g = nbstream.stream(forever())")
     assert until(kernel, "g.text")
-    msg_id = kernel.send_execute("print('waiting', flush=True)\ng.wait()")
+    # The marker is printed once the main thread is inside ``g.wait()`` (an interrupt that
+    # lands while a ``print`` still flushes is the print's, not the wait's).
+    msg_id = kernel.send_execute(IN_WAIT + "g.wait()")
     kernel.wait_for(lambda r: r.parent_id == msg_id and r.msg_type == "stream", 10)
     kernel.km.interrupt_kernel()
     result = kernel.execute("", msg_id=msg_id, timeout=10)
