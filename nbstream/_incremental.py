@@ -96,10 +96,19 @@ _ALWAYS_CLOSED = frozenset({"heading_open", "hr"})
 _CLOSED_BY_BLANK = frozenset({"paragraph_open", "blockquote_open", "table_open"})
 
 
-def _closed(source: str, token: Token) -> bool:
-    """Whether the last block of ``source`` (complete lines) can take no more lines."""
+# What a line may still become a table's delimiter row from (a prefix of one, ``=`` too).
+_DELIMITER_START = re.compile(r" {0,3}(?:[-=|:][-=|: \t]*)?")
+
+
+def _closed(source: str, token: Token, partial: str = "") -> bool:
+    """Whether the last block of ``source`` (complete lines) can take no more lines, whatever
+    the ``partial`` line after them becomes: a heading whose line holds a ``|`` is a table's
+    header once a delimiter row follows it (the table rule comes first)."""
     if token.type in _ALWAYS_CLOSED:
-        return True
+        if token.type != "heading_open" or not token.map:
+            return True
+        line = source.split("\n")[token.map[1] - 1]
+        return "|" not in line or _DELIMITER_START.fullmatch(partial) is None
     ends_blank = not source.rsplit("\n", 2)[-2].strip()  # the last complete line is blank
     if token.type in _CLOSED_BY_BLANK:
         return ends_blank
@@ -251,7 +260,8 @@ class IncrementalRenderer:
         # A paragraph or heading that opens a math block ("$$", "\\[") becomes math when the
         # block closes, taking the blocks after it along: nothing from there on is final yet.
         opener = next((i for i in starts if _opens_math(complete, tokens[i])), None)
-        if opener is None and len(complete) < len(tail) and _closed(complete, tokens[starts[-1]]):
+        if opener is None and len(complete) < len(tail) and _closed(
+                complete, tokens[starts[-1]], tail[len(complete) :]):
             return complete.count("\n")
         last = starts[-1] if opener is None else opener
         return 0 if last == starts[0] else tokens[last].map[0]  # type: ignore[index]

@@ -107,3 +107,27 @@ def test_commonmark_spec_examples_with_blocks_open_at_any_size() -> None:
     for seed, example in enumerate(spec_examples()):
         stream_checked(example, random_pieces(example, seed))
         stream_checked(example, pieces_of(example, [1]))
+
+
+def test_a_heading_with_a_pipe_is_not_committed_before_a_delimiter_row_may_follow() -> None:
+    """Found by the search: ``# 🎉 | b`` after a list's lazy lines was committed as a heading
+    once a line began after it, but ``|---|---|`` makes it a table's header (the table rule
+    comes before the heading's)."""
+    text = ("Intro.\n\nx_ ~~s~~ $5 > a<b> *it* # fox https://example.com/a quick 漢字 *it* "
+            "[link](https://e.com) ~ ~ quick **open ~ quick https://example.com/a 漢字 \n"
+            "1. _snake_case_ snake_case_word ~~s~~ ~ `tick `code` https://example.com/a\n"
+            "&amp; $x$ snake_case_word \n`code` \n$5 fox quick a<b> \n"
+            "$5 [link](https://e.com) a<b> ~ > x_ a<b> $x$ # close** fox $x$ $5 [ref] [ref]\n"
+            "**open # ~ \n[link](https://e.com) $5 `tick [ref] https://example.com/a a\\*b "
+            "~~s~~ 5 * 3 _snake_case_  \na\\*b close** 🎉 $5 `tick quick x_ fox 1. a\\*b &amp; "
+            "fox \n`code` [link](https://e.com) quick - a\\*b - 5 * 3 `tick **open `code` 1. "
+            "_snake_case_ 5 * 3 &amp; 漢字 \n# 🎉 | b\n|---|---|\n| 1 | 2 |\n")
+    stream_checked(text, pieces_of(text, [5, 18, 84, 89, 18, 40, 10, 52, 46, 6]))
+    for short in ("# x | b\n|---|---|\n| 1 | 2 |\n", "para\n# x | b\n  |:-|--|\n",
+                  "1. item\nlazy\n# x | b\n|---|---|\n| 1 | 2 |\n"):
+        for size in (1, 2, 3, 9):
+            stream_checked(short, pieces_of(short, [size]))
+    for plain in ("# x | b\nnext\n", "# x b\n|---|\n"):  # still committed at once
+        renderer = IncrementalRenderer()
+        renderer.append(plain[: plain.index("\n") + 2])
+        assert renderer.render().appended == ["<h1>" + plain[2 : plain.index("\n")] + "</h1>\n"]
