@@ -27,7 +27,9 @@ Measured in the page (an init script installed before JupyterLab loads):
 - **long tasks**: ``PerformanceObserver('longtask')`` entries (> 50 ms) during the stream.
 - **committed nodes**: a ``MutationObserver`` on the live view's ``.nbs-blocks`` (subtree)
   counts the block nodes appended, any node removed from it, and any edit inside a committed
-  block; at the end, its children are compared with the appended count. Whether the live
+  block (one another block follows: the last may be the tail's open block, whose rows and
+  items are appended where it stays); at the end, its children are compared with the
+  appended count. Whether the live
   view itself was replaced at the end (JupyterLab re-rendering the output when nbstream
   updates its display with the static fallback) is reported separately.
 - **latency, token -> visible**: the generator records ``time.time()`` when it yields the
@@ -155,14 +157,27 @@ JS_INSTRUMENT = r"""(() => {
     };
     g.el = blocks;
     B.generations.push(g);
+    // A block is committed once another follows it: the last one may be the tail's open
+    // block, built where it stays (its rows and items are appended while it is open).
+    const sealed = new WeakSet();
+    const seal = () => {
+      let el = blocks.lastElementChild && blocks.lastElementChild.previousElementSibling;
+      for (; el && !sealed.has(el); el = el.previousElementSibling) sealed.add(el);
+    };
+    const blockOf = (node) => {
+      while (node && node.parentNode !== blocks) node = node.parentNode;
+      return node;
+    };
+    const open = (target) => { const b = blockOf(target); return b && !sealed.has(b); };
     new MutationObserver((records) => {
       for (const r of records) {
+        if (open(r.target)) continue;
         if (r.type === 'characterData') { g.innerEdits += 1; continue; }
         if (r.target === blocks) {
           for (const n of r.addedNodes) {
             if (n.nodeType === 1) g.appended += 1; else g.appendedText += 1;
           }
-          g.removed += r.removedNodes.length;
+          g.removed += [...r.removedNodes].filter((n) => sealed.has(n)).length;
         } else if (/^H[1-6]$/.test(r.target.nodeName) && !r.removedNodes.length
                    && [...r.addedNodes].every((n) => n.nodeName === 'SPAN')) {
           g.hostHeadingEdits = (g.hostHeadingEdits || 0) + r.addedNodes.length; // JupyterLab's ToC
@@ -179,6 +194,7 @@ JS_INSTRUMENT = r"""(() => {
           }
         }
       }
+      seal();
     }).observe(blocks, { childList: true, subtree: true, characterData: true });
   };
   const seen = new WeakSet();

@@ -1,7 +1,10 @@
 // The open block of a markdown part's tail, committed inside (nbstream/_inner_wire.py): its
 // container is built once, committed children (table rows, list items, paragraph pieces) are
 // appended into it and never re-created, and only the open children and what follows the
-// block are replaced each frame.
+// block are replaced each frame. The container is built where it stays, after the committed
+// blocks (what follows it goes in the tail): when the block ends nothing moves (a moved node
+// is laid out afresh: ~300 ms for a 2,000-row table).
+import { RowGroups } from "./row_groups.js";
 import { safeFragment } from "./sanitize.js";
 
 /** @typedef {{open: string, close: string, children?: string[]}} InnerSpec */
@@ -25,11 +28,13 @@ function removeAll(nodes) {
 
 export class InnerTail {
   /**
-   * Build the container in `holder` (the part's tail element), replacing what it held.
+   * Build the container at the end of `blocks` (the part's committed blocks); what follows
+   * the block goes in `holder` (the part's tail element, emptied).
+   * @param {HTMLElement} blocks
    * @param {HTMLElement} holder
    * @param {InnerSpec} spec
    */
-  constructor(holder, spec) {
+  constructor(blocks, holder, spec) {
     this.holder = holder;
     this.open = String(spec.open || "");
     this.close = String(spec.close || "");
@@ -38,8 +43,12 @@ export class InnerTail {
     const fragment = safeFragment(this.open + this.close);
     /** @type {ChildNode[]} the container's own top-level nodes */
     this.nodes = [...fragment.childNodes];
-    holder.replaceChildren(fragment);
-    this.inner = innermost(this.nodes) || holder;
+    holder.replaceChildren();
+    blocks.append(fragment);
+    this.inner = innermost(this.nodes) || blocks;
+    /** a table's rows go into row groups (row_groups.js) */
+    this.rowGroups = this.inner.localName === "tbody"
+      ? new RowGroups(/** @type {HTMLTableSectionElement} */ (this.inner)) : null;
     /** @type {ChildNode[]} */
     this.openNodes = [];
     /** @type {ChildNode[]} */
@@ -53,9 +62,14 @@ export class InnerTail {
    * @param {string[]} pieces
    */
   append(pieces) {
-    const anchor = this.openNodes.find((node) => node.parentNode === this.inner) || null;
     for (const html of pieces) {
-      this.inner.insertBefore(safeFragment(html), anchor);
+      const fragment = safeFragment(html);
+      if (this.rowGroups) {
+        this.inner = this.rowGroups.append(fragment, () => this.openNodes);
+      } else {
+        const anchor = this.openNodes.find((node) => node.parentNode === this.inner) || null;
+        this.inner.insertBefore(fragment, anchor);
+      }
       this.children.push(html);
     }
   }
@@ -91,9 +105,15 @@ export class InnerTail {
     return this.open + this.children.join("") + open + this.close + this.afterHtml;
   }
 
+  /** The block is dropped (the kernel found it is not one): its nodes leave the page. */
+  remove() {
+    removeAll(this.nodes);
+    removeAll(this.afterNodes);
+  }
+
   /**
-   * The block ended: `rest` takes the open children's place, and the container's nodes
-   * leave the tail (to be moved into the committed blocks, not re-created).
+   * The block ended: `rest` takes the open children's place, what followed it leaves the
+   * tail, and the container's nodes, where they are, are a committed block now.
    * @param {string} rest
    * @returns {{nodes: ChildNode[], html: string}}
    */

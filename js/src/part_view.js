@@ -73,6 +73,7 @@ export class PartView {
     if (op.done !== undefined) this.done = op.done;
     if (this.blocks && this.tail) {
       if (op.reset) {
+        if (this.innerTail) this.innerTail.remove();
         this.blocks.replaceChildren();
         this.blockHtml = [];
         this.blockNodes = [];
@@ -82,11 +83,10 @@ export class PartView {
       const previousTail = this.tailHtml;
       (op.append || []).forEach((piece, i) => {
         if (i === 0 && op.from_inner && this.innerTail) {
-          const { nodes, html } = this.innerTail.finish(piece); // the open block, ended: moved
-          this.innerTail = null;
+          const { nodes, html } = this.innerTail.finish(piece); // the open block, ended: it
+          this.innerTail = null; // is already the last of the blocks, and stays
           this.tailHtml = "";
           this.blockNodes.push(nodes);
-          this.blocks.append(...nodes);
           this.blockHtml.push(html);
           return;
         }
@@ -98,7 +98,8 @@ export class PartView {
       });
       for (const [index, html] of op.settle || []) this.settle(index, html);
       if (op.inner !== undefined) { // a new open block (or none): the tail starts empty
-        this.innerTail = op.inner ? new InnerTail(this.tail, op.inner) : null;
+        if (this.innerTail) this.innerTail.remove();
+        this.innerTail = op.inner ? new InnerTail(this.blocks, this.tail, op.inner) : null;
         if (!op.inner) this.tail.replaceChildren();
         this.tailHtml = "";
       }
@@ -128,7 +129,8 @@ export class PartView {
     const fragment = safeFragment(html);
     const nodes = [...fragment.childNodes];
     const next = this.blockNodes.slice(index + 1).find((list) => list.length > 0);
-    const anchor = old.find((node) => node.parentNode === this.blocks) || (next ? next[0] : null);
+    const open = this.innerTail ? this.innerTail.nodes[0] : null; // (after the blocks)
+    const anchor = old.find((node) => node.parentNode === this.blocks) || (next ? next[0] : open);
     this.blocks.insertBefore(fragment, anchor);
     for (const node of old) node.remove();
     this.blockNodes[index] = nodes;

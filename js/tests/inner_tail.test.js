@@ -1,7 +1,8 @@
 // The tail's open block (inner_tail.js) applied by the real StreamView: the container is
 // built once, rows and items are appended into it and never re-created, and when the block
 // ends its nodes move into the committed blocks.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ROWS_PER_GROUP } from "../src/row_groups.js";
 import { StreamView } from "../src/widget.js";
 
 const OPEN = "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n";
@@ -18,12 +19,12 @@ describe("an open block in the tail", () => {
     expect(apply(view, 1, { kind: "text", inner: { open: OPEN, close: CLOSE, children: [row(0)] },
       tail: row(1).slice(0, 12) })).toBe("applied");
     const part = view.parts.get(0);
-    const first = part.tail.querySelector("tbody tr");
+    const first = part.blocks.querySelector("tbody tr"); // built where it stays: after the blocks
     expect(apply(view, 2, { inner_append: [row(1) + row(2)], keep: 0, tail: row(3) })).toBe("applied");
-    expect(part.tail.querySelectorAll("tbody tr").length).toBe(4);
-    expect(part.tail.querySelector("tbody tr")).toBe(first);
+    expect(part.blocks.querySelectorAll("tbody tr").length).toBe(4);
+    expect(part.blocks.querySelector("tbody tr")).toBe(first);
     expect(part.shownTail).toBe(OPEN + row(0) + row(1) + row(2) + row(3) + CLOSE);
-    const table = part.tail.querySelector("table");
+    const table = part.blocks.querySelector("table");
     expect(apply(view, 3, { append: [row(3) + row(4)], from_inner: true, keep: 0, tail: "<p>end</p>\n" }))
       .toBe("applied");
     expect(part.blocks.querySelector("table")).toBe(table);
@@ -38,10 +39,59 @@ describe("an open block in the tail", () => {
     apply(view, 1, { kind: "text", inner: { open: "<ul>\n", close: "</ul>\n", children: ["<li>a</li>\n"] },
       tail: "<li>b</li>\n", after: "<h1>x</h1>\n" });
     const part = view.parts.get(0);
-    expect(part.tail.innerHTML).toBe("<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n<h1>x</h1>\n");
+    expect(part.blocks.innerHTML + part.tail.innerHTML)
+      .toBe("<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n<h1>x</h1>\n");
     expect(part.toSnapshot().inner.children).toEqual(["<li>a</li>\n"]);
     apply(view, 2, { inner: null, keep: 0, tail: "<ol>\n<li>z</li>\n</ol>\n" });
     expect(part.innerTail).toBe(null);
+    expect(part.blocks.innerHTML).toBe("");
     expect(part.tail.innerHTML).toBe("<ol>\n<li>z</li>\n</ol>\n");
+  });
+});
+
+describe("a long table's rows", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /** jsdom lays nothing out: the cells get the widths a browser would give them. */
+  const laidOut = () => vi.spyOn(HTMLElement.prototype, "getBoundingClientRect")
+    .mockImplementation(() => /** @type {DOMRect} */ ({ width: 41.5, height: 20 }));
+
+  it("go into row groups once the page has laid the table out, and stay there", () => {
+    laidOut();
+    const view = new StreamView(document.createElement("div"));
+    const n = ROWS_PER_GROUP * 2 + 5;
+    const rows = Array.from({ length: n }, (_, i) => row(i));
+    apply(view, 1, { kind: "text", inner: { open: OPEN, close: CLOSE, children: rows.slice(0, 3) },
+      tail: row(n).slice(0, 9) });
+    const part = view.parts.get(0);
+    const table = part.blocks.querySelector("table");
+    const first = table.querySelector("tbody tr");
+    for (let i = 3, seq = 2; i < n; i += 7, seq += 1) {
+      expect(apply(view, seq, { inner_append: [rows.slice(i, i + 7).join("")], keep: 0,
+        tail: row(n).slice(0, 9) })).toBe("applied");
+    }
+    const groups = [...table.tBodies];
+    expect(groups.map((g) => g.querySelectorAll("tr").length))
+      .toEqual([ROWS_PER_GROUP, ROWS_PER_GROUP, 5 + 1]); // the open row in the last group
+    expect(table.classList.contains("nbs-by-rows")).toBe(true);
+    expect(table.style.getPropertyValue("--nbs-cols")).toBe("42px");
+    expect(groups.map((g) => g.classList.contains("nbs-rows-done"))).toEqual([true, true, false]);
+    expect(table.querySelector("tbody tr")).toBe(first);
+    const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
+    expect(cells).toEqual([...Array.from({ length: n }, (_, i) => String(i)), ""]);
+    expect(part.shownTail).toBe(OPEN + rows.join("") + row(n).slice(0, 9) + CLOSE);
+    apply(view, 99, { append: [row(n)], from_inner: true, keep: 0, tail: "" });
+    expect(part.blocks.querySelector("table")).toBe(table);
+    expect([...table.tBodies].length).toBe(3); // not merged: one <tbody> is a layout afresh
+    expect(table.querySelectorAll("tbody tr").length).toBe(n + 1);
+  });
+
+  it("stay in one <tbody> while the table is not laid out (a hidden output)", () => {
+    const view = new StreamView(document.createElement("div"));
+    const rows = Array.from({ length: ROWS_PER_GROUP + 20 }, (_, i) => row(i));
+    apply(view, 1, { kind: "text", inner: { open: OPEN, close: CLOSE, children: rows } });
+    const table = view.parts.get(0).blocks.querySelector("table");
+    expect(table.tBodies.length).toBe(1);
+    expect(table.classList.contains("nbs-by-rows")).toBe(false);
   });
 });
