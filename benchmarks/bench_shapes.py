@@ -1,7 +1,7 @@
 """Rendering answers that are one huge block: a 2,000-row table, a 3,000-item list, one 100 KB
-paragraph (issue 12).
+paragraph (issue 12), a 100 KB fenced code block.
 
-Usage: ``python benchmarks/bench_shapes.py [--quick]``
+Usage: ``python benchmarks/bench_shapes.py [--quick] [--shapes NAME ...]``
 
 Each answer streams at 1,000 tokens/s in 4-character chunks on the frame clock's model (a
 frame when one is due, the next one at least ``max(1 / FRAME_RATE, RENDER_SHARE * cost)``
@@ -63,7 +63,71 @@ def paragraph(size: int = 100_000) -> str:
     return "Intro.\n\n" + " ".join(out) + "\n"
 
 
-SHAPES: dict[str, Callable[[], str]] = {"table": table, "list": items, "paragraph": paragraph}
+_CODE_UNIT = '''
+
+class {Name}Store:
+    """Keeps {name} records in memory.
+
+    Records are dicts; ``get`` returns a copy so callers cannot
+    change the store behind its back.
+    """
+
+    def __init__(self, limit: int = {n}) -> None:
+        self._items: dict[str, dict] = {{}}  # id -> record
+        self.limit = limit
+
+    def put(self, key: str, record: dict) -> None:
+        # Evict the oldest record first (dicts keep insertion order).
+        if len(self._items) >= self.limit:
+            oldest = next(iter(self._items))
+            del self._items[oldest]
+        self._items[key] = dict(record, updated="{name}-%d" % {n})
+
+    def get(self, key: str) -> dict | None:
+        record = self._items.get(key)
+        return None if record is None else dict(record)
+
+
+def load_{name}(path: str, *, strict: bool = False) -> list[{Name}Store]:
+    """Read ``path`` (one JSON object a line) into stores of {n} records."""
+    stores, store = [], {Name}Store()
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                if strict:
+                    raise ValueError(f"{{path}}:{{number}}: {{error}}") from None
+                continue
+            store.put(str(record.get("id", number)), record)
+            if len(store._items) == store.limit:
+                stores.append(store)
+                store = {Name}Store()
+    query = """
+        SELECT id, name FROM {name}
+        WHERE value > {n} -- a comment in a string
+    """
+    return [*stores, store] if query else stores
+'''
+
+
+def code(size: int = 100_000) -> str:
+    """A long fenced Python block: classes, functions, docstrings and multi-line strings."""
+    rng = random.Random(2)
+    out = ["Here is the module:\n\n```python\nimport json\n"]
+    n = 0
+    while n < size:
+        name = rng.choice(["user", "order", "item", "event", "token", "frame"]) + str(n % 97)
+        unit = _CODE_UNIT.format(Name=name.title(), name=name, n=rng.randint(10, 999))
+        out.append(unit)
+        n += len(unit)
+    return "".join(out) + "```\n\nThat's all.\n"
+
+
+SHAPES: dict[str, Callable[..., str]] = {"table": table, "list": items, "paragraph": paragraph,
+                                         "code": code}
 
 
 def chunks_of(text: str, size: int = 4) -> list[str]:
@@ -110,14 +174,17 @@ def wire_bytes(chunks: list[str], at: list[int]) -> tuple[int, str]:
     return sent, builder.html_of(0)
 
 
-def run(quick: bool = False) -> tuple[str, dict[str, dict[str, float | bool]]]:
-    """Measure every shape (a tenth of the size when ``quick``): the report's table and the
-    figures."""
-    sizes = {"table": 200, "list": 300, "paragraph": 10_000} if quick else {}
+def run(quick: bool = False, only: list[str] | None = None,
+        ) -> tuple[str, dict[str, dict[str, float | bool]]]:
+    """Measure every shape (``only`` those named; a tenth of the size when ``quick``): the
+    report's table and the figures."""
+    sizes = {"table": 200, "list": 300, "paragraph": 10_000, "code": 10_000} if quick else {}
     rows = []
     results: dict[str, dict[str, float | bool]] = {}
     for name, make in SHAPES.items():
-        text = make(sizes[name]) if quick else make()  # type: ignore[call-arg]
+        if only and name not in only:
+            continue
+        text = make(sizes[name]) if quick else make()
         whole = render(text)
         full = full_render_seconds(text, 3)
         chunks = chunks_of(text)
@@ -143,8 +210,9 @@ def run(quick: bool = False) -> tuple[str, dict[str, dict[str, float | bool]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shapes a tenth of the size")
+    parser.add_argument("--shapes", nargs="+", choices=list(SHAPES), help="only these shapes")
     args = parser.parse_args()
-    table, results = run(args.quick)
+    table, results = run(args.quick, args.shapes)
     print(table)
     write_json("render-shapes", {"environment": environment(), "shapes": results})
 

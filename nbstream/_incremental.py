@@ -100,6 +100,9 @@ _CLOSED_BY_BLANK = frozenset({"paragraph_open", "blockquote_open", "table_open"}
 _DELIMITER_START = re.compile(r" {0,3}(?:[-=|:][-=|: \t]*)?")
 
 
+_FENCE_INDENT = re.compile(r" {0,3}")
+
+
 def _closed(source: str, token: Token, partial: str = "") -> bool:
     """Whether the last block of ``source`` (complete lines) can take no more lines, whatever
     the ``partial`` line after them becomes: a heading whose line holds a ``|`` is a table's
@@ -113,8 +116,11 @@ def _closed(source: str, token: Token, partial: str = "") -> bool:
     if token.type in _CLOSED_BY_BLANK:
         return ends_blank
     if token.type == "fence" and token.map and token.map[1] - token.map[0] >= 2:
-        last = source.split("\n")[token.map[1] - 1].strip()
-        return last.startswith(token.markup) and not last.strip(token.markup[0])
+        raw = source.split("\n")[token.map[1] - 1]
+        last = raw.strip()
+        # (indented four columns or more, or by a tab, the line is code: not a closing fence)
+        return last.startswith(token.markup) and not last.strip(token.markup[0]) and (
+            _FENCE_INDENT.fullmatch(raw[: len(raw) - len(raw.lstrip())]) is not None)
     return False
 
 

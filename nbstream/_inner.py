@@ -54,6 +54,9 @@ class InnerLimits:
     parses up to about this much of it again)."""
     items: int = 2
     """A list opens once this many of its items are there (one of them final)."""
+    code: int = 200
+    """A fenced code block's lines are committed once this much of its code is not (each
+    commit highlights that much again, twice)."""
 
 
 @dataclass(slots=True)

@@ -34,7 +34,8 @@ from ._math import math_html
 _SAFE_LINK = re.compile(r"^(?:https?:|mailto:|#)", re.I)
 _SAFE_IMAGE = re.compile(r"^(?:https?://|data:image/(?:gif|png|jpeg|webp);)", re.I)
 _CONTROL = re.compile(r"[\x00-\x20\x7f]+")
-_FORMATTER = HtmlFormatter(nowrap=True)
+FORMATTER = HtmlFormatter(nowrap=True)
+"""The HTML formatter of code blocks (spans with CSS classes, no wrapper)."""
 
 
 def is_safe_link(url: str) -> bool:
@@ -60,7 +61,7 @@ def highlight_code(code: str, lang: str) -> str:
     lexer = _lexer(lang.lower()) if lang else None
     if lexer is None:
         return html.escape(code)
-    return pygments_highlight(code, lexer, _FORMATTER)
+    return pygments_highlight(code, lexer, FORMATTER)
 
 
 _TOP_LEVEL_LINE = re.compile(r"\n(?=\S|\n)")

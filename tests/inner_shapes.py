@@ -17,8 +17,9 @@ WORDS = ["the", "quick", "fox", "**bold**", "*it*", "`code`", "[link](https://e.
          "_snake_case_", "snake_case_word", "$5", "$x$", "5 * 3", "a\\*b", "~~s~~", "~", "🎉",
          "漢字", "https://example.com/a", "**open", "close**", "[ref]", "`tick", "x_", "a<b>",
          "&amp;", "1.", "-", "#", ">"]
-SMALL = InnerLimits(block=0)
-"""Blocks open at any size (by default only from 2 KB on), so small generated ones do too."""
+SMALL = InnerLimits(block=0, code=0)
+"""Blocks open at any size (by default only from 2 KB on), so small generated ones do too;
+code is committed by line as soon as it can be."""
 ALIGN = ["---", ":--", "--:", ":-:"]
 
 
@@ -88,6 +89,30 @@ def paragraphs(draw: st.DrawFn) -> str:
     ending = draw(st.sampled_from(["", "\n", "\n===\n", "\n---\n", "\n\nAfter.\n",
                                    " | b\n|---|---|\n| 1 | 2 |\n", "\n- item\n"]))
     return draw(st.sampled_from(["", "Intro.\n\n"])) + body + ending
+
+
+CODE_LINES = [
+    "def f(x):", "    return x + 1", "class A:", '    """Doc', "    more doc", '    """',
+    'x = """', "SELECT 1 -- not a comment", '"""', "# comment", "    # indented comment", "",
+    "    ", 's = "abc"', "'''", "y = '''a", 'print(f"{x}")', "if x:", "        pass", "\\",
+    "@dec", '"abc"', "    ```", "~~~", "/* a", " * b", " */", "/** doc", "function f() {",
+    "  return `t ${x}`;", "}", "// c", "x = 1;", "'str'", "cat <<EOF", "EOF", "<!-- x",
+    "--> y", "\tindented = 1", "漢字 = '🎉'", "a < b && c > d", "<b>&amp;</b>",
+]
+
+
+@st.composite
+def fences(draw: st.DrawFn) -> str:
+    """A fenced code block of 1-60 lines of code (Python, JavaScript, C, an unknown language or
+    none: strings, comments and docstrings across lines), closed or not, with text around."""
+    lang = draw(st.sampled_from(["python", "", "foo", "js", "c", "py  title=x"]))
+    mark = draw(st.sampled_from(["```", "~~~", "````"]))
+    indent = draw(st.sampled_from(["", "", " ", "  "]))
+    lines = draw(st.lists(st.sampled_from(CODE_LINES), min_size=1, max_size=60))
+    body = "".join(f"{indent}{line}\n" if line.strip() else f"{line}\n" for line in lines)
+    close = draw(st.sampled_from([f"{indent}{mark}\n", f"{mark}\n", "", f"{mark}\n\nAfter.\n"]))
+    before = draw(st.sampled_from(["", "Code:\n\n", "Intro\n"]))
+    return f"{before}{indent}{mark}{lang}\n{body}{close}"
 
 
 def pieces_of(text: str, sizes: list[int]) -> list[str]:

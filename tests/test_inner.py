@@ -14,7 +14,7 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inner_shapes import lists, paragraphs, pieces_of, stream_checked, tables
+from inner_shapes import fences, lists, paragraphs, pieces_of, stream_checked, tables
 from test_streaming_property import random_pieces, spec_examples
 
 from nbstream._incremental import IncrementalRenderer
@@ -46,13 +46,36 @@ def test_long_paragraphs_commit_pieces_exactly(text: str, sizes: list[int]) -> N
     stream_checked(text, pieces_of(text, sizes))
 
 
+@SETTINGS
+@given(text=fences(), sizes=SIZES)
+def test_code_fences_commit_lines_exactly(text: str, sizes: list[int]) -> None:
+    stream_checked(text, pieces_of(text, sizes))
+
+
 def test_each_shape_opens_a_block_and_commits_inside_it() -> None:
     table = "| a | b |\n|---|--:|\n" + "".join(f"| {i} | **{i}** |\n" for i in range(300))
     items = "".join(f"- item {i} with `code`\n" for i in range(300))
     paragraph = " ".join(f"word{i} **b** `c`" for i in range(600)) + "\n"
-    for text in (table, items, paragraph):
+    code = "```python\n" + "".join(f'def f{i}(x):\n    """Doc\n\n    more.\n    """\n'
+                                    f"    return x + {i}  # note\n\n" for i in range(100))
+    for text in (table, items, paragraph, code):
         outcome = stream_checked(text, pieces_of(text, [7]))
         assert outcome.started == 1 and outcome.children > 20 and not outcome.dropped, outcome
+
+
+def test_code_a_later_comment_changes_is_dropped_at_its_end() -> None:
+    """JavaScript reads ``/*`` as an error token until ``*/`` arrives, then every line since
+    as a comment: its lines were committed as code, so the end (checked) drops the block and
+    commits it whole; Python's docstrings are never cut inside."""
+    body = "let a = 1;\n/* start\n" + "".join(f"f({i});\n" for i in range(60)) + "*/\n"
+    text = "```js\n" + body + "```\n\nafter\n"
+    outcome = stream_checked(text, pieces_of(text, [7]))
+    assert outcome.children > 20 and len(outcome.dropped) == 1, outcome
+    ending = text[: text.index("\nafter")]  # the stream ends with the block
+    stream_checked(ending, pieces_of(ending, [7]))
+    doc = "```python\n" + "".join(f'x{i} = 1\n"""\n\n"abc"\n"""\n' for i in range(40))
+    outcome = stream_checked(doc, pieces_of(doc, [5]))
+    assert outcome.children > 20 and not outcome.dropped, outcome
 
 
 def test_a_list_that_turns_loose_is_reset_once() -> None:

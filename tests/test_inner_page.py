@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inner_shapes import SMALL, lists, paragraphs, pieces_of, tables
+from inner_shapes import SMALL, fences, lists, paragraphs, pieces_of, tables
 
 from nbstream._markdown import render
 from nbstream._patches import PartView, PatchBuilder
@@ -101,6 +101,39 @@ def test_a_big_table_list_and_paragraph_keep_their_committed_nodes() -> None:
         assert joined["part"]["dom_equals_html"]
 
 
+def _module(n: int) -> str:
+    return "".join(
+        f'\nclass Store{i}:\n    """Keeps records.\n\n    In memory.\n    """\n\n'
+        f"    def get(self, key: str) -> dict | None:\n        # a copy\n"
+        f'        return self._items.get(key, {{"n": {i}, "s": "a < b & c"}})\n'
+        for i in range(n))
+
+
+def test_long_code_fences_keep_their_committed_lines() -> None:
+    """Python (committed by line), JavaScript with a ``/*`` comment that turns earlier lines
+    into a comment once closed (checked at the end: dropped, committed whole), an unknown
+    language and none (escaped text)."""
+    texts = [
+        "Code:\n\n```python\n" + _module(40) + "```\n\nDone.\n",
+        "```js\nlet a = 1;\n/* start\n" + "".join(f"f({i});\nx = `t ${{{i}}}`;\n"
+                                                for i in range(80)) + "*/\n```\n",
+        "~~~foo\n" + "".join(f"<b>{i}</b> & x\n" for i in range(150)) + "~~~\n",
+        "```\n" + "".join(f"    line {i} `x`\n" for i in range(150)) + "```\n\nAfter.\n",
+    ]
+    built = [kernel_case(pieces_of(text, [9, 31, 4]), join=40) for text in texts]
+    results = run_page([case for case, _ in built])
+    for text, (_, expected), result in zip(texts, built, results, strict=True):
+        opened = check(pieces_of(text, [9, 31, 4]), result["frames"], expected)
+        assert opened > 20, text[:20]
+        joined = result["joined"]
+        assert joined["part"]["html"] == render(text) and joined["part"]["dom_equals_html"]
+        if text.startswith("```js"):
+            continue  # its lines were sent as code, larger than the final comment
+        paced, _ = kernel_case(pieces_of(text, [220]))
+        sent = sum(len(json.dumps(ops, ensure_ascii=False)) for ops in paced["patches"])
+        assert sent < 2 * len(render(text)), (sent, len(render(text)))
+
+
 def test_a_late_view_builds_the_open_block_from_the_snapshot() -> None:
     text = "| a | b |\n|---|---|\n" + "".join(f"| {i} | {i * 2} |\n" for i in range(60))
     chunks = pieces_of(text, [11])
@@ -113,7 +146,8 @@ def test_a_late_view_builds_the_open_block_from_the_snapshot() -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(texts=st.lists(st.one_of(tables(), lists(), paragraphs()), min_size=1, max_size=3),
+@given(texts=st.lists(st.one_of(tables(), lists(), paragraphs(), fences()), min_size=1,
+                      max_size=3),
        sizes=st.lists(st.integers(1, 120), min_size=1, max_size=8))
 def test_generated_shapes_on_the_page(texts: list[str], sizes: list[int]) -> None:
     text = "\n\n".join(texts)
