@@ -4,7 +4,7 @@
 // block are replaced each frame. The container is built where it stays, after the committed
 // blocks (what follows it goes in the tail): when the block ends nothing moves (a moved node
 // is laid out afresh: ~300 ms for a 2,000-row table).
-import { RowGroups } from "./row_groups.js";
+import { ChildGroups } from "./child_groups.js";
 import { safeFragment } from "./sanitize.js";
 
 /** @typedef {{open: string, close: string, children?: string[]}} InnerSpec */
@@ -46,9 +46,8 @@ export class InnerTail {
     holder.replaceChildren();
     blocks.append(fragment);
     this.inner = innermost(this.nodes) || blocks;
-    /** a table's rows go into row groups (row_groups.js) */
-    this.rowGroups = this.inner.localName === "tbody"
-      ? new RowGroups(/** @type {HTMLTableSectionElement} */ (this.inner)) : null;
+    /** a table's rows and a list's items go into groups (child_groups.js) */
+    this.groups = ChildGroups.for(/** @type {HTMLElement} */ (this.inner));
     /** @type {ChildNode[]} */
     this.openNodes = [];
     /** @type {ChildNode[]} */
@@ -64,8 +63,8 @@ export class InnerTail {
   append(pieces) {
     for (const html of pieces) {
       const fragment = safeFragment(html);
-      if (this.rowGroups) {
-        this.inner = this.rowGroups.append(fragment, () => this.openNodes);
+      if (this.groups) {
+        this.inner = this.groups.append(fragment, this.openNodes);
       } else {
         const anchor = this.openNodes.find((node) => node.parentNode === this.inner) || null;
         this.inner.insertBefore(fragment, anchor);
@@ -107,7 +106,7 @@ export class InnerTail {
 
   /** The block is dropped (the kernel found it is not one): its nodes leave the page. */
   remove() {
-    removeAll(this.nodes);
+    removeAll(this.allNodes());
     removeAll(this.afterNodes);
   }
 
@@ -122,6 +121,11 @@ export class InnerTail {
     removeAll(this.afterNodes);
     this.afterNodes = [];
     this.afterHtml = "";
-    return { nodes: this.nodes, html: this.html(rest) };
+    return { nodes: this.allNodes(), html: this.html(rest) };
+  }
+
+  /** The container's top-level nodes, with the groups made after it (a list's). */
+  allNodes() {
+    return this.groups ? this.groups.nodes(this.nodes) : this.nodes;
   }
 }

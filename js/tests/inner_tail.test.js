@@ -2,7 +2,7 @@
 // built once, rows and items are appended into it and never re-created, and when the block
 // ends its nodes move into the committed blocks.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ROWS_PER_GROUP } from "../src/row_groups.js";
+import { GROUP_SIZE } from "../src/child_groups.js";
 import { StreamView } from "../src/widget.js";
 
 const OPEN = "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n";
@@ -59,7 +59,7 @@ describe("a long table's rows", () => {
   it("go into row groups once the page has laid the table out, and stay there", () => {
     laidOut();
     const view = new StreamView(document.createElement("div"));
-    const n = ROWS_PER_GROUP * 2 + 5;
+    const n = GROUP_SIZE * 2 + 5;
     const rows = Array.from({ length: n }, (_, i) => row(i));
     apply(view, 1, { kind: "text", inner: { open: OPEN, close: CLOSE, children: rows.slice(0, 3) },
       tail: row(n).slice(0, 9) });
@@ -72,10 +72,10 @@ describe("a long table's rows", () => {
     }
     const groups = [...table.tBodies];
     expect(groups.map((g) => g.querySelectorAll("tr").length))
-      .toEqual([ROWS_PER_GROUP, ROWS_PER_GROUP, 5 + 1]); // the open row in the last group
+      .toEqual([GROUP_SIZE, GROUP_SIZE, 5 + 1]); // the open row in the last group
     expect(table.classList.contains("nbs-by-rows")).toBe(true);
     expect(table.style.getPropertyValue("--nbs-cols")).toBe("42px");
-    expect(groups.map((g) => g.classList.contains("nbs-rows-done"))).toEqual([true, true, false]);
+    expect(groups.map((g) => g.classList.contains("nbs-group-done"))).toEqual([true, true, false]);
     expect(table.querySelector("tbody tr")).toBe(first);
     const cells = [...table.querySelectorAll("tbody td")].map((td) => td.textContent);
     expect(cells).toEqual([...Array.from({ length: n }, (_, i) => String(i)), ""]);
@@ -88,10 +88,32 @@ describe("a long table's rows", () => {
 
   it("stay in one <tbody> while the table is not laid out (a hidden output)", () => {
     const view = new StreamView(document.createElement("div"));
-    const rows = Array.from({ length: ROWS_PER_GROUP + 20 }, (_, i) => row(i));
+    const rows = Array.from({ length: GROUP_SIZE + 20 }, (_, i) => row(i));
     apply(view, 1, { kind: "text", inner: { open: OPEN, close: CLOSE, children: rows } });
     const table = view.parts.get(0).blocks.querySelector("table");
     expect(table.tBodies.length).toBe(1);
     expect(table.classList.contains("nbs-by-rows")).toBe(false);
+  });
+
+  it("of a list go on in lists after it, an ordered one counting on", () => {
+    laidOut();
+    const view = new StreamView(document.createElement("div"));
+    const item = (i) => `<li>item ${i}</li>\n`;
+    const n = GROUP_SIZE * 2 + 3;
+    apply(view, 1, { kind: "text", inner: { open: '<ol start="5">\n', close: "</ol>\n",
+      children: Array.from({ length: n }, (_, i) => item(i)) }, tail: "<li>open</li>\n" });
+    const part = view.parts.get(0);
+    const lists = [...part.blocks.children];
+    expect(lists.map((l) => [l.localName, l.start, l.children.length]))
+      .toEqual([["ol", 5, GROUP_SIZE], ["ol", 5 + GROUP_SIZE, GROUP_SIZE], ["ol", 5 + 2 * GROUP_SIZE, 4]]);
+    expect(lists[2].lastElementChild.textContent).toBe("open");
+    expect(lists.map((l) => l.classList.contains("nbs-group-done"))).toEqual([true, true, false]);
+    const first = lists[0].firstElementChild;
+    apply(view, 2, { append: ["<li>last</li>\n"], from_inner: true, keep: 0, tail: "<p>after</p>\n" });
+    expect(part.blockNodes[0].filter((node) => node.nodeType === 1)).toEqual(lists);
+    expect(part.blocks.firstElementChild.firstElementChild).toBe(first);
+    expect(part.blocks.textContent.match(/item \d+|last/g).length).toBe(n + 1);
+    apply(view, 3, { settle: [[0, '<ol start="5">\n<li>settled</li>\n</ol>\n']] });
+    expect(part.blocks.querySelectorAll("ol").length).toBe(1); // the whole block, groups too
   });
 });

@@ -1,11 +1,13 @@
-"""A long table streaming into a real JupyterLab page (issue 12): laid out by rows.
+"""A long table and a long list streaming into a real JupyterLab page (issue 12), in groups.
 
-Past ``ROWS_PER_GROUP`` rows the page lays the open table out by rows (``js/src/row_groups.js``:
-its columns keep their widths, rows go into a new ``<tbody>`` every 100, full groups are
-painted only on screen). What must hold: every row is there, in order, with the text of the
-kernel's HTML; the columns line up with the header in every group; committed rows are never
-re-created (a row marked early is the same node at the end, after the display has become the
-static copy); and the saved notebook's copy is the plain table of the whole render.
+Past ``GROUP_SIZE`` committed rows or items the page commits them in groups
+(``js/src/child_groups.js``: a table's rows go into a new ``<tbody>`` every 100 and the table is
+laid out by rows, its columns keeping their widths; a list goes on in another list after it;
+full groups are painted only on screen). What must hold: every row and item is there, in
+order, with the text of the kernel's HTML; the columns line up with the header in every group
+and an ordered list counts on; committed rows and items are never re-created (one marked early
+is the same node at the end, after the display has become the static copy); and the kernel's
+HTML, the saved notebook's copy, is the plain block of the whole render.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ JS_TABLE = f"""() => {{
   return {{
     byRows: t.classList.contains('nbs-by-rows'),
     groups: [...t.tBodies].map((g) => g.rows.length),
-    done: [...t.tBodies].map((g) => g.classList.contains('nbs-rows-done')),
+    done: [...t.tBodies].map((g) => g.classList.contains('nbs-group-done')),
     firstCells: [...t.tBodies].flatMap((g) => [...g.rows].map((r) => r.cells[0].textContent)),
     markedKept: t.tBodies[0].rows[0].__nbsMarked === true,
     misaligned,
@@ -99,3 +101,70 @@ def test_a_long_table_streams_by_rows_and_stays_one_aligned_table(lab) -> None:
     assert body_text(page) == html_text(page, state["html"])
     # The kernel's HTML (the saved copy's) is the plain table: one <tbody>, no layout classes.
     assert state["html"].count("<tbody>") == 1 and "nbs-by-rows" not in state["html"]
+
+
+ITEMS = 260
+LIST_CELL = f'''
+import time
+import nbstream
+
+lines = ["Steps:", ""]
+for i in range({ITEMS}):
+    marker = f"{{i + 3}}. "
+    lines.append(f"{{marker}}Step {{i}}: add *ingredient* 🧂 number {{i}} (שלום, 東京)")
+    if i % 50 == 7:
+        lines.append(" " * len(marker) + "- a nested note 📝 for step " + str(i))
+ANSWER = "\\n".join(lines) + "\\n\\nServe warm 🍲."
+
+def pieces(text, size=7):
+    for i in range(0, len(text), size):
+        time.sleep(0.0015)
+        yield text[i:i + size]
+
+w = nbstream.stream(pieces(ANSWER))
+w
+'''
+
+JS_MARK_FIRST_ITEM = f"""() => {{
+  const lists = document.querySelectorAll('{ROOT} .nbs-blocks > ol');
+  if (lists.length < 2) return false;
+  lists[0].firstElementChild.__nbsMarked = true;
+  return true;
+}}"""
+
+JS_LISTS = f"""() => {{
+  const lists = [...document.querySelectorAll('{ROOT} .nbs-blocks > ol')];
+  const items = lists.flatMap((l) => [...l.children]);
+  return {{
+    starts: lists.map((l) => l.start),
+    sizes: lists.map((l) => l.children.length),
+    done: lists.map((l) => l.classList.contains('nbs-group-done')),
+    steps: items.map((li) => (li.firstChild.textContent.match(/^Step (\\d+)/) || [])[1]),
+    markers: items.every((li) => getComputedStyle(li).display === 'list-item'),
+    markedKept: lists[0].firstElementChild.__nbsMarked === true,
+    // the room for markers, in ems (a group cuts what is painted outside its box)
+    room: lists.map((l) => parseFloat(getComputedStyle(l).paddingInlineStart)
+      / parseFloat(getComputedStyle(l).fontSize)),
+  }};
+}}"""
+
+
+def test_a_long_list_streams_in_lists_that_count_on(lab) -> None:
+    page = lab.page
+    lab.open("long_list", [LIST_CELL, STATE_CELL])
+    assert not lab.run_cell(0)["errors"]
+    page.wait_for_function(JS_MARK_FIRST_ITEM, timeout=60_000, polling=50)
+    assert wait_status(page, ("done",), timeout=60_000) == "done"
+    page.wait_for_function(
+        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
+        "?.includes('Serve warm')")
+    state = kernel_state(lab, 1)
+    lists = page.evaluate(JS_LISTS)
+    assert lists["sizes"][:2] == [100, 100] and sum(lists["sizes"]) == ITEMS, lists["sizes"]
+    assert lists["starts"] == [3 + sum(lists["sizes"][:k]) for k in range(len(lists["sizes"]))]
+    assert lists["done"] == [True] * (len(lists["sizes"]) - 1) + [False], lists["done"]
+    assert lists["steps"] == [str(i) for i in range(ITEMS)]
+    assert lists["markers"] and lists["markedKept"], lists
+    assert all(room > 2.5 for room in lists["room"]), lists["room"]  # "102." is not cut
+    assert body_text(page) == html_text(page, state["html"])
+    assert state["html"].count("<ol") == 1

@@ -1,0 +1,156 @@
+// Long tables and lists streaming in, committed in groups. Chrome lays a table or a list out
+// whole: each row appended to a 2,000-row table costs a layout and paint of all of them
+// (~20 ms a frame; a 3,000-item list ~6-14 ms). Once the open block has GROUP_SIZE committed
+// children and the page has laid it out, the next ones go into a new group, and a full group is
+// laid out and painted only when on screen (`content-visibility: auto`, at the height it has
+// then): a frame costs the last group only.
+//
+// - A table's groups are its <tbody> elements, and the table is laid out by rows: its columns
+//   keep the widths they have then (`--nbs-cols`), each row a grid of them (widget.css,
+//   `table.nbs-by-rows`). It stays one <table> (header, rows and cells, for a screen reader, a
+//   copy or find-in-page).
+// - A list's groups are lists of the same kind after it (an ordered one goes on counting with
+//   `start`): an item's marker is painted outside its box, and a group inside the list would
+//   clip it and stop the count.
+// The groups stay when the block ends: one container again would lay everything out afresh
+// (~300 ms for a 2,000-row table).
+
+/** Committed children in a group before the next one starts. */
+export const GROUP_SIZE = 100;
+
+/**
+ * The widths of the table's columns as laid out now, from its first row; `null` when the
+ * table is not laid out (a hidden output, a page without layout).
+ * @param {HTMLTableElement} table
+ * @returns {number[] | null}
+ */
+function columnWidths(table) {
+  const first = table.rows[0];
+  if (!first || first.cells.length === 0) return null;
+  const widths = [...first.cells].map((cell) => cell.getBoundingClientRect().width);
+  return widths.every((width) => width > 0) ? widths : null;
+}
+
+/**
+ * A full group is laid out and painted only when on screen, at the height it has now.
+ * @param {HTMLElement} group
+ * @returns {boolean} false when the page has not laid it out
+ */
+function settle(group) {
+  const height = group.getBoundingClientRect().height;
+  if (height <= 0) return false;
+  group.style.setProperty("--nbs-group-height", `${Math.ceil(height)}px`);
+  group.classList.add("nbs-group-done");
+  return true;
+}
+
+/**
+ * The next group of a table (a <tbody>), laying the table out by rows the first time; null
+ * when the table is not laid out.
+ * @param {HTMLElement} tbody the full group
+ * @returns {HTMLElement | null}
+ */
+function nextRowGroup(tbody) {
+  const table = /** @type {HTMLTableElement | null} */ (tbody.closest("table"));
+  if (!table) return null;
+  if (!table.classList.contains("nbs-by-rows")) {
+    const widths = columnWidths(table);
+    if (!widths) return null;
+    table.style.setProperty("--nbs-cols", widths.map((w) => `${Math.ceil(w)}px`).join(" "));
+    table.classList.add("nbs-by-rows");
+  }
+  if (!settle(tbody)) return null;
+  const group = document.createElement("tbody");
+  table.append(group);
+  return group;
+}
+
+/**
+ * The next group of a list: a list of the same kind after it; null when it is not laid out.
+ * @param {HTMLElement} list the full group
+ * @param {number} items its items
+ * @returns {HTMLElement | null}
+ */
+function nextListGroup(list, items) {
+  if (!settle(list)) return null;
+  const group = document.createElement(list.localName);
+  for (const name of list.classList) if (!name.startsWith("nbs-")) group.classList.add(name);
+  if (list.localName === "ol") {
+    const start = /** @type {HTMLOListElement} */ (list).start;
+    /** @type {HTMLOListElement} */ (group).start = start + items;
+    fitMarkers(list, start + items - 1);
+    fitMarkers(group, start + items + GROUP_SIZE - 1);
+  }
+  list.classList.add("nbs-list-continues");
+  group.classList.add("nbs-list-continued");
+  list.after(group);
+  return group;
+}
+
+/**
+ * Room for the markers of an ordered list up to `last` (a group paints nothing outside its
+ * box: a wider marker would be cut).
+ * @param {HTMLElement} list
+ * @param {number} last
+ */
+function fitMarkers(list, last) {
+  const digits = String(Math.abs(last)).length + (last < 0 ? 1 : 0);
+  if (digits > 2) list.style.paddingInlineStart = `${(digits + 1) * 0.6 + 0.2}em`;
+}
+
+/** The committed children of an open table's or list's block, in groups. */
+export class ChildGroups {
+  /**
+   * @param {HTMLElement} container the block's <tbody>, <ul> or <ol>
+   * @returns {ChildGroups | null} null for another container
+   */
+  static for(container) {
+    return ["tbody", "ul", "ol"].includes(container.localName) ? new ChildGroups(container) : null;
+  }
+
+  /** @param {HTMLElement} container */
+  constructor(container) {
+    this.first = container;
+    this.group = container;
+    /** committed children in `group` */
+    this.count = 0;
+    /** @type {HTMLElement[]} the groups made after the first (a list's are its siblings) */
+    this.made = [];
+  }
+
+  /**
+   * Append the committed children of `fragment` before the open ones (in the last group),
+   * starting a new group when this one is full; returns the group now last.
+   * @param {DocumentFragment} fragment
+   * @param {ChildNode[]} open the open children, moved into a new group
+   * @returns {HTMLElement}
+   */
+  append(fragment, open) {
+    for (const node of [...fragment.childNodes]) {
+      if (node.nodeType === 1 && this.count >= GROUP_SIZE) this.next(open);
+      const anchor = open.find((child) => child.parentNode === this.group) || null;
+      this.group.insertBefore(node, anchor);
+      if (node.nodeType === 1) this.count += 1;
+    }
+    return this.group;
+  }
+
+  /** @param {ChildNode[]} open */
+  next(open) {
+    const list = this.group.localName !== "tbody";
+    const group = list ? nextListGroup(this.group, this.count)
+      : nextRowGroup(this.group);
+    if (!group) return; // not laid out yet: the group grows, and the next child tries again
+    for (const node of open) if (node.parentNode === this.group) group.append(node);
+    this.made.push(group);
+    this.group = group;
+    this.count = 0;
+  }
+
+  /** The block's own top-level nodes, with a list's groups after it. */
+  nodes(/** @type {ChildNode[]} */ own) {
+    if (this.first.localName === "tbody" || this.made.length === 0) return own;
+    const at = own.indexOf(this.first) + 1;
+    return [...own.slice(0, at), ...this.made, ...own.slice(at)];
+  }
+}
