@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_browser.py [--quick] [--runs N] [--rate TOKENS_PER_S] [--size BYTES]
-        [--shape table|list|paragraph]
+        [--shape table|list|paragraph|code|...]
 
 A JupyterLab 4 server is started exactly as the browser tests start it (the functions of
 ``tests/browser/conftest.py``, through ``benchmarks/_browser.py``), and one notebook streams
@@ -53,6 +53,7 @@ import time
 from typing import Any
 
 from _common import BENCH_DIR, environment, fmt, markdown_table, median, write_json
+from bench_shapes import SHAPES
 
 BUDGET_FRAME_MS = 4.0
 BUDGET_FIRST_TOKEN_MS = 50.0
@@ -634,10 +635,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true",
                         help="also record a Chromium trace over a quarter of the stream and "
                         "break the page's main-thread time down (adds overhead to that window)")
-    parser.add_argument("--shape", choices=["workload", "table", "list", "paragraph"],
+    parser.add_argument("--shape", choices=["workload", *SHAPES],
                         default="workload", help="the answer: the workload (--size), or one "
                         "huge block from bench_shapes.py (a 2,000-row table, a 3,000-item "
-                        "list, a 100 KB paragraph)")
+                        "list, a 100 KB paragraph, a 100 KB code fence, ...)")
     parser.add_argument("--ttft", type=float, default=1.0,
                         help="seconds the generator waits before its first token")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-// Long tables and lists streaming in, committed in groups. Chrome lays a table or a list out
+// Long tables, lists and code blocks streaming in, committed in groups. Chrome lays a table or a list out
 // whole: each row appended to a 2,000-row table costs a layout and paint of all of them
 // (~20 ms a frame; a 3,000-item list ~6-14 ms). Once the open block has GROUP_SIZE committed
 // children and the page has laid it out, the next ones go into a new group, and a full group is
@@ -9,14 +9,17 @@
 //   keep the widths they have then (`--nbs-cols`), each row a grid of them (widget.css,
 //   `table.nbs-by-rows`). It stays one <table> (header, rows and cells, for a screen reader, a
 //   copy or find-in-page).
+// - A code block's groups are blocks of its lines in its <code> (the <code> holds the first).
 // - A list's groups are lists of the same kind after it (an ordered one goes on counting with
 //   `start`): an item's marker is painted outside its box, and a group inside the list would
 //   clip it and stop the count.
 // The groups stay when the block ends: one container again would lay everything out afresh
 // (~300 ms for a 2,000-row table).
 
-/** Committed children in a group before the next one starts. */
+/** Committed children (rows, items) in a group before the next one starts. */
 export const GROUP_SIZE = 100;
+/** Characters of committed code lines in a group before the next one starts. */
+export const CODE_GROUP_CHARS = 4000;
 
 /**
  * The widths of the table's columns as laid out now, from its first row; `null` when the
@@ -32,13 +35,14 @@ function columnWidths(table) {
 }
 
 /**
- * A full group is laid out and painted only when on screen, at the height it has now.
+ * A full group is laid out and painted only when on screen, at the size it has now.
  * @param {HTMLElement} group
  * @returns {boolean} false when the page has not laid it out
  */
 function settle(group) {
-  const height = group.getBoundingClientRect().height;
+  const { width, height } = group.getBoundingClientRect();
   if (height <= 0) return false;
+  group.style.setProperty("--nbs-group-width", `${Math.ceil(width)}px`);
   group.style.setProperty("--nbs-group-height", `${Math.ceil(height)}px`);
   group.classList.add("nbs-group-done");
   return true;
@@ -98,14 +102,31 @@ function fitMarkers(list, last) {
   if (digits > 2) list.style.paddingInlineStart = `${(digits + 1) * 0.6 + 0.2}em`;
 }
 
-/** The committed children of an open table's or list's block, in groups. */
+/**
+ * The next group of a code block's lines: a block of lines in its <code> (lines end in a line
+ * break: a block boundary there adds none); null when the code is not laid out.
+ * @param {HTMLElement} group the full group (the <code> itself the first time)
+ * @returns {HTMLElement | null}
+ */
+function nextLineGroup(group) {
+  const code = group.closest("code");
+  if (!code) return null;
+  if (group !== code ? !settle(group) : code.getBoundingClientRect().height <= 0) return null;
+  const lines = document.createElement("span");
+  lines.className = "nbs-code-lines";
+  code.append(lines);
+  return lines;
+}
+
+/** The committed children of an open table's, list's or code block's block, in groups. */
 export class ChildGroups {
   /**
-   * @param {HTMLElement} container the block's <tbody>, <ul> or <ol>
+   * @param {HTMLElement} container the block's <tbody>, <ul>, <ol> or <code>
    * @returns {ChildGroups | null} null for another container
    */
   static for(container) {
-    return ["tbody", "ul", "ol"].includes(container.localName) ? new ChildGroups(container) : null;
+    return ["tbody", "ul", "ol", "code"].includes(container.localName)
+      ? new ChildGroups(container) : null;
   }
 
   /** @param {HTMLElement} container */
@@ -126,6 +147,13 @@ export class ChildGroups {
    * @returns {HTMLElement}
    */
   append(fragment, open) {
+    if (this.first.localName === "code") { // a piece is lines; its nodes, parts of lines
+      if (this.count >= CODE_GROUP_CHARS) this.next(open);
+      const size = fragment.textContent?.length || 0;
+      this.group.insertBefore(fragment, open.find((child) => child.parentNode === this.group) || null);
+      this.count += size;
+      return this.group;
+    }
     for (const node of [...fragment.childNodes]) {
       if (node.nodeType === 1 && this.count >= GROUP_SIZE) this.next(open);
       const anchor = open.find((child) => child.parentNode === this.group) || null;
@@ -137,9 +165,9 @@ export class ChildGroups {
 
   /** @param {ChildNode[]} open */
   next(open) {
-    const list = this.group.localName !== "tbody";
-    const group = list ? nextListGroup(this.group, this.count)
-      : nextRowGroup(this.group);
+    const kind = this.first.localName;
+    const group = kind === "code" ? nextLineGroup(this.group)
+      : kind === "tbody" ? nextRowGroup(this.group) : nextListGroup(this.group, this.count);
     if (!group) return; // not laid out yet: the group grows, and the next child tries again
     for (const node of open) if (node.parentNode === this.group) group.append(node);
     this.made.push(group);
@@ -149,7 +177,7 @@ export class ChildGroups {
 
   /** The block's own top-level nodes, with a list's groups after it. */
   nodes(/** @type {ChildNode[]} */ own) {
-    if (this.first.localName === "tbody" || this.made.length === 0) return own;
+    if (!["ul", "ol"].includes(this.first.localName) || this.made.length === 0) return own;
     const at = own.indexOf(this.first) + 1;
     return [...own.slice(0, at), ...this.made, ...own.slice(at)];
   }

@@ -116,4 +116,26 @@ describe("a long table's rows", () => {
     apply(view, 3, { settle: [[0, '<ol start="5">\n<li>settled</li>\n</ol>\n']] });
     expect(part.blocks.querySelectorAll("ol").length).toBe(1); // the whole block, groups too
   });
+
+  it("of a code block go into blocks of lines in its <code>", () => {
+    laidOut();
+    const view = new StreamView(document.createElement("div"));
+    const open = '<div class="nbs-code"><div class="nbs-code-bar">python</div><pre><code class="language-python">';
+    const line = (i) => `<span class="n">x_${i}</span> <span class="o">=</span> ${"1".repeat(60)}\n`;
+    const lines = Array.from({ length: 200 }, (_, i) => line(i));
+    apply(view, 1, { kind: "text", inner: { open, close: "</code></pre></div>\n",
+      children: lines.slice(0, 10) }, tail: "<span>x_open</span>" });
+    const code = view.parts.get(0).blocks.querySelector("code");
+    const first = code.firstElementChild;
+    for (let i = 10, seq = 2; i < lines.length; i += 10, seq += 1) {
+      apply(view, seq, { inner_append: [lines.slice(i, i + 10).join("")], keep: 0,
+        tail: "<span>x_open</span>" });
+    }
+    const groups = [...code.querySelectorAll(":scope > .nbs-code-lines")];
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.slice(0, -1).every((g) => g.classList.contains("nbs-group-done"))).toBe(true);
+    expect(groups.every((g) => g.textContent.endsWith("\n") || g === groups.at(-1))).toBe(true);
+    expect(code.textContent).toBe(lines.map((l) => l.replace(/<[^>]+>/g, "")).join("") + "x_open");
+    expect(code.firstElementChild).toBe(first);
+  });
 });

@@ -168,3 +168,74 @@ def test_a_long_list_streams_in_lists_that_count_on(lab) -> None:
     assert all(room > 2.5 for room in lists["room"]), lists["room"]  # "102." is not cut
     assert body_text(page) == html_text(page, state["html"])
     assert state["html"].count("<ol") == 1
+
+
+CODE_LINES = 700
+CODE_CELL = f'''
+import time
+import nbstream
+
+body = []
+for i in range({CODE_LINES}):
+    body.append(f"    total_{{i}} = price({{i}}) * 1.2  # 税込み 🧾 line {{i}}")
+    if i % 90 == 4:
+        body.append(\'    note = """a string\\nover lines 📝\\n"""\')
+ANSWER = ("Here is the code:\\n\\n```python\\ndef totals():\\n" + "\\n".join(body)
+          + "\\n```\\n\\nDone 🏁.")
+
+def pieces(text, size=9):
+    for i in range(0, len(text), size):
+        time.sleep(0.001)
+        yield text[i:i + size]
+
+w = nbstream.stream(pieces(ANSWER))
+w
+'''
+
+JS_MARK_FIRST_LINE = f"""() => {{
+  const code = document.querySelector('{ROOT} .nbs-blocks pre code');
+  if (!code || !code.querySelector('.nbs-code-lines.nbs-group-done')) return false;
+  code.firstElementChild.__nbsMarked = true;
+  return true;
+}}"""
+
+JS_CODE = f"""() => {{
+  const code = document.querySelector('{ROOT} .nbs-blocks pre code');
+  const selection = getSelection();
+  selection.removeAllRanges();
+  const range = document.createRange();
+  range.selectNodeContents(code);
+  selection.addRange(range);
+  return {{
+    groups: code.querySelectorAll(':scope > .nbs-code-lines').length,
+    text: code.textContent,
+    copied: selection.toString(),
+    height: code.closest('pre').getBoundingClientRect().height,
+    lineHeight: parseFloat(getComputedStyle(code.closest('pre')).lineHeight),
+    markedKept: code.firstElementChild.__nbsMarked === true,
+  }};
+}}"""
+
+
+def test_a_long_code_block_streams_in_blocks_of_lines_that_read_as_one(lab) -> None:
+    page = lab.page
+    lab.open("long_code", [CODE_CELL, STATE_CELL])
+    assert not lab.run_cell(0)["errors"]
+    page.wait_for_function(JS_MARK_FIRST_LINE, timeout=60_000, polling=50)
+    assert wait_status(page, ("done",), timeout=60_000) == "done"
+    page.wait_for_function(
+        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
+        "?.includes('Done 🏁')")
+    state = kernel_state(lab, 1)
+    code = page.evaluate(JS_CODE)
+    source = state["text"].split("```python\n", 1)[1].split("```", 1)[0]
+    assert code["groups"] >= 5, code["groups"]
+    assert code["text"] == source  # every line, once, in order
+    # A selection copies no extra line break between blocks (Chrome leaves the last one out,
+    # grouped or not).
+    assert code["copied"] == source.removesuffix("\n")
+    lines = source.count("\n")
+    padding = code["height"] - lines * code["lineHeight"]
+    assert 0 <= padding < code["lineHeight"], (code["height"], lines)  # no empty line added
+    assert code["markedKept"], "a committed line was re-created"
+    assert body_text(page) == html_text(page, state["html"])
