@@ -1,5 +1,5 @@
 """Rendering answers that are one huge block: a 2,000-row table, a 3,000-item list, one 100 KB
-paragraph (issue 12), a 100 KB fenced code block.
+paragraph (issue 12), a 100 KB fenced code block, a 100 KB block quote.
 
 Usage: ``python benchmarks/bench_shapes.py [--quick] [--shapes NAME ...]``
 
@@ -126,8 +126,31 @@ def code(size: int = 100_000) -> str:
     return "".join(out) + "```\n\nThat's all.\n"
 
 
+def quote(size: int = 100_000) -> str:
+    """A long block quote: paragraphs of wrapped lines, short lists and code, a heading."""
+    rng = random.Random(3)
+    words = ["the", "quick", "brown", "fox", "**jumps**", "over", "`lazy`", "dog", "while",
+             "[links](https://example.com)", "appear", "and", "*words*"]
+    out, n = ["Someone wrote:\n\n"], 0
+    while n < size:
+        kind = rng.random()
+        if kind < 0.6:
+            lines = [" ".join(rng.choice(words) for _ in range(12))
+                     for _ in range(rng.randint(2, 6))]
+            block = "".join(f"> {line}\n" for line in lines)
+        elif kind < 0.85:
+            block = "".join(f"> - item {rng.choice(words)} {i}\n" for i in range(rng.randint(2, 6)))
+        elif kind < 0.95:
+            block = "> ```python\n> def f(x):\n>     return x * 2  # double\n> ```\n"
+        else:
+            block = f"> ## Part {n}\n"
+        out.append(block + ">\n")
+        n += len(block) + 2
+    return "".join(out) + "\nThat's all.\n"
+
+
 SHAPES: dict[str, Callable[..., str]] = {"table": table, "list": items, "paragraph": paragraph,
-                                         "code": code}
+                                         "code": code, "quote": quote}
 
 
 def chunks_of(text: str, size: int = 4) -> list[str]:
@@ -178,7 +201,8 @@ def run(quick: bool = False, only: list[str] | None = None,
         ) -> tuple[str, dict[str, dict[str, float | bool]]]:
     """Measure every shape (``only`` those named; a tenth of the size when ``quick``): the
     report's table and the figures."""
-    sizes = {"table": 200, "list": 300, "paragraph": 10_000, "code": 10_000} if quick else {}
+    sizes = {"table": 200, "list": 300, "paragraph": 10_000, "code": 10_000,
+             "quote": 10_000} if quick else {}
     rows = []
     results: dict[str, dict[str, float | bool]] = {}
     for name, make in SHAPES.items():

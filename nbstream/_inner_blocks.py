@@ -20,6 +20,7 @@ from ._inner import (
     line_offset,
 )
 from ._inner_code import Code
+from ._inner_quote import Quote
 
 _PREFIX = "a "  # the paragraph's virtual first line starts as a paragraph line
 _CUT = re.compile(r"(?<=\S) (?=\S)")
@@ -271,8 +272,8 @@ def open_block(tail: str, tokens: list[Token], md: MarkdownIt, env: dict[str, An
               display_env: dict[str, Any], limits: InnerLimits,
               final_lines: FinalLines) -> tuple[OpenBlock, InnerUpdate] | None:
     """An open block for ``tail`` (whose healed parse is ``tokens``), when its only block
-    is a table with a complete body row, a list with a final item, a long paragraph or a
-    long fenced code block,
+    is a table with a complete body row, a list with a final item, a long paragraph, a
+    long fenced code block or a block quote with a final child block,
     and something of it can be committed now; with its first update."""
     starts = block_starts(tokens)
     if len(starts) != 1 or len(tail) < limits.block or "\r" in tail or "\0" in tail:
@@ -288,6 +289,8 @@ def open_block(tail: str, tokens: list[Token], md: MarkdownIt, env: dict[str, An
         block = _Paragraph(md, limits, final_lines)
     elif kind == "fence":
         block = Code(md, limits, final_lines)
+    elif kind == "blockquote_open":
+        block = Quote(md, limits, final_lines)
     else:
         return None
     if not block._begin(tail, env):

@@ -115,6 +115,35 @@ def fences(draw: st.DrawFn) -> str:
     return f"{before}{indent}{mark}{lang}\n{body}{close}"
 
 
+QUOTE_CHILDREN = [
+    "> A paragraph with *it* and `code`\n> that goes on.\n", "> Short.\nlazy line\n",
+    "> - a\n> - b\n", "> 1. one\n>\n> 2. two\n", "> # Title | x\n", "> ```python\n> x = 1\n> ```\n",
+    "> > nested\n> > more\n", "> > nested\nlazy\n", "> $$\n> x^2\n> $$\n", "> $$ x\n",
+    "> a | b\n> |---|---|\n> | 1 | 2 |\n", ">     indented code\n", "> ***\n", "> Setext\n> ---\n",
+    "> - [ ] task\n>   more\n", "> 漢字 🎉 **bold\n> close**\n", ">\n", ">\n",
+    "> \\[\n> y\n> \\]\n",
+]
+
+
+@st.composite
+def quotes(draw: st.DrawFn) -> str:
+    """A block quote of 2-30 child blocks (paragraphs with lazy lines, lists, code, headings,
+    nested quotes, formulas, tables, a reference definition used after it), with text
+    around it."""
+    children = draw(st.lists(st.sampled_from(QUOTE_CHILDREN), min_size=2, max_size=30))
+    if draw(st.booleans()):  # a definition, and a link to it after it
+        at = draw(st.integers(0, len(children)))
+        children.insert(at, "> [def]: https://e.com\n")
+        children.insert(draw(st.integers(at + 1, len(children))), "> a [def] link\n")
+    gaps = draw(st.lists(st.booleans(), min_size=len(children), max_size=len(children)))
+    body = "".join(child + (">\n" if gap else "") for child, gap in zip(children, gaps,
+                                                                          strict=True))
+    before = draw(st.sampled_from(["", "Quote:\n\n", "Intro\n"]))
+    after = draw(st.sampled_from(["", "\n", "\nAfter.\n", "\n\n> another\n", "lazy\n",
+                                  "# Next\n"]))
+    return before + body + after
+
+
 def pieces_of(text: str, sizes: list[int]) -> list[str]:
     out, i, k = [], 0, 0
     while i < len(text):

@@ -14,7 +14,15 @@ import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inner_shapes import fences, lists, paragraphs, pieces_of, stream_checked, tables
+from inner_shapes import (
+    fences,
+    lists,
+    paragraphs,
+    pieces_of,
+    quotes,
+    stream_checked,
+    tables,
+)
 from test_streaming_property import random_pieces, spec_examples
 
 from nbstream._incremental import IncrementalRenderer
@@ -52,13 +60,21 @@ def test_code_fences_commit_lines_exactly(text: str, sizes: list[int]) -> None:
     stream_checked(text, pieces_of(text, sizes))
 
 
+@SETTINGS
+@given(text=quotes(), sizes=SIZES)
+def test_block_quotes_commit_child_blocks_exactly(text: str, sizes: list[int]) -> None:
+    stream_checked(text, pieces_of(text, sizes))
+
+
 def test_each_shape_opens_a_block_and_commits_inside_it() -> None:
     table = "| a | b |\n|---|--:|\n" + "".join(f"| {i} | **{i}** |\n" for i in range(300))
     items = "".join(f"- item {i} with `code`\n" for i in range(300))
     paragraph = " ".join(f"word{i} **b** `c`" for i in range(600)) + "\n"
     code = "```python\n" + "".join(f'def f{i}(x):\n    """Doc\n\n    more.\n    """\n'
                                     f"    return x + {i}  # note\n\n" for i in range(100))
-    for text in (table, items, paragraph, code):
+    quote = "".join(f"> Paragraph {i} with *it*\n> and more.\n>\n> - a\n> - b {i}\n>\n"
+                    for i in range(100))
+    for text in (table, items, paragraph, code, quote):
         outcome = stream_checked(text, pieces_of(text, [7]))
         assert outcome.started == 1 and outcome.children > 20 and not outcome.dropped, outcome
 

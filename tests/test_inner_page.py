@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from inner_shapes import SMALL, fences, lists, paragraphs, pieces_of, tables
+from inner_shapes import SMALL, fences, lists, paragraphs, pieces_of, quotes, tables
 
 from nbstream._markdown import render
 from nbstream._patches import PartView, PatchBuilder
@@ -74,13 +74,16 @@ def check(chunks: list[str], frames: list[dict[str, Any]], expected: list[str]) 
     return opened
 
 
-def test_a_big_table_list_and_paragraph_keep_their_committed_nodes() -> None:
+def test_a_big_table_list_paragraph_and_quote_keep_their_committed_nodes() -> None:
     table = "Data:\n\n| # | name |\n|--:|---|\n" + "".join(
         f"| {i} | item **{i}** 🎉 |\n" for i in range(200)) + "\nThat's all.\n"
     items = "A list:\n\n" + "".join(f"- item {i} `x`\n" + ("  - nested\n" if i % 7 == 0 else "")
                                     for i in range(200)) + "\nDone.\n"
     paragraph = " ".join(f"word{i} **b** 漢字" for i in range(400)) + "\n\nAfter.\n"
-    texts = [table, items, paragraph]
+    quote = "Someone wrote:\n\n" + "".join(
+        f"> Part {i}: *it* and `x`\n> goes on.\n>\n" + ("> - a\n> - b\n>\n" if i % 5 == 0 else "")
+        for i in range(150)) + "\nAfter.\n"
+    texts = [table, items, paragraph, quote]
     built = [kernel_case(pieces_of(text, [9, 31, 4]), join=40) for text in texts]
     results = run_page([case for case, _ in built])
     for text, (_, expected), result in zip(texts, built, results, strict=True):
@@ -146,8 +149,8 @@ def test_a_late_view_builds_the_open_block_from_the_snapshot() -> None:
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(texts=st.lists(st.one_of(tables(), lists(), paragraphs(), fences()), min_size=1,
-                      max_size=3),
+@given(texts=st.lists(st.one_of(tables(), lists(), paragraphs(), fences(), quotes()),
+                      min_size=1, max_size=3),
        sizes=st.lists(st.integers(1, 120), min_size=1, max_size=8))
 def test_generated_shapes_on_the_page(texts: list[str], sizes: list[int]) -> None:
     text = "\n\n".join(texts)
