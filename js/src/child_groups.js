@@ -1,15 +1,20 @@
-// Long tables, lists and code blocks streaming in, committed in groups. Chrome lays a table or a list out
-// whole: each row appended to a 2,000-row table costs a layout and paint of all of them
-// (~20 ms a frame; a 3,000-item list ~6-14 ms). Once the open block has GROUP_SIZE committed
-// children and the page has laid it out, the next ones go into a new group, and a full group is
-// laid out and painted only when on screen (`content-visibility: auto`, at the height it has
-// then): a frame costs the last group only.
+import { lastLineStart } from "./last_line.js";
+
+// Long tables, lists, code blocks and paragraphs streaming in, committed in groups. Chrome
+// lays such a block out whole: each row appended to a 2,000-row table costs a layout and paint
+// of all of them (~20 ms a frame; a 3,000-item list or a 100 KB paragraph ~14 ms). Once the
+// open block has GROUP_SIZE committed children (TEXT_GROUP_CHARS of text) and the page has laid
+// it out, the next ones go into a new group, and a full group is laid out and painted only
+// when on screen (`content-visibility: auto`, at the size it has then): a frame costs the
+// last group only.
 //
 // - A table's groups are its <tbody> elements, and the table is laid out by rows: its columns
 //   keep the widths they have then (`--nbs-cols`), each row a grid of them (widget.css,
 //   `table.nbs-by-rows`). It stays one <table> (header, rows and cells, for a screen reader, a
 //   copy or find-in-page).
 // - A code block's groups are blocks of its lines in its <code> (the <code> holds the first).
+// - A paragraph's groups are blocks in its <p>, each starting where a line started
+//   (last_line.js): the text is split there, and every line stays as it was.
 // - A list's groups are lists of the same kind after it (an ordered one goes on counting with
 //   `start`): an item's marker is painted outside its box, and a group inside the list would
 //   clip it and stop the count.
@@ -18,8 +23,8 @@
 
 /** Committed children (rows, items) in a group before the next one starts. */
 export const GROUP_SIZE = 100;
-/** Characters of committed code lines in a group before the next one starts. */
-export const CODE_GROUP_CHARS = 4000;
+/** Characters of committed code lines or paragraph text in a group before the next one. */
+export const TEXT_GROUP_CHARS = 4000;
 
 /**
  * The widths of the table's columns as laid out now, from its first row; `null` when the
@@ -118,14 +123,37 @@ function nextLineGroup(group) {
   return lines;
 }
 
-/** The committed children of an open table's, list's or code block's block, in groups. */
+/**
+ * The next group of a paragraph: a block in its <p> from where the last line of the full
+ * group starts (its text split there); null when it is not laid out or the line starts
+ * inside an element (the next piece tries again).
+ * @param {HTMLElement} group the full group (the <p> itself the first time)
+ * @param {ChildNode[]} open the open children (not committed: they move anyway)
+ * @returns {HTMLElement | null}
+ */
+function nextParagraphGroup(group, open) {
+  const paragraph = group.closest("p");
+  const committed = [...group.childNodes].filter((node) => !open.includes(node));
+  const start = paragraph && lastLineStart(committed);
+  if (!paragraph || !start) return null;
+  const moving = committed.slice(committed.indexOf(start.node)); // the last line, on
+  if (start.offset > 0) moving[0] = /** @type {Text} */ (start.node).splitText(start.offset);
+  const lines = document.createElement("span");
+  lines.className = "nbs-para-lines";
+  paragraph.append(lines);
+  lines.append(...moving);
+  if (group !== paragraph) settle(group);
+  return lines;
+}
+
+/** The committed children of an open table's, list's, code or paragraph block, in groups. */
 export class ChildGroups {
   /**
-   * @param {HTMLElement} container the block's <tbody>, <ul>, <ol> or <code>
+   * @param {HTMLElement} container the block's <tbody>, <ul>, <ol>, <code> or <p>
    * @returns {ChildGroups | null} null for another container
    */
   static for(container) {
-    return ["tbody", "ul", "ol", "code"].includes(container.localName)
+    return ["tbody", "ul", "ol", "code", "p"].includes(container.localName)
       ? new ChildGroups(container) : null;
   }
 
@@ -147,8 +175,9 @@ export class ChildGroups {
    * @returns {HTMLElement}
    */
   append(fragment, open) {
-    if (this.first.localName === "code") { // a piece is lines; its nodes, parts of lines
-      if (this.count >= CODE_GROUP_CHARS) this.next(open);
+    const kind = this.first.localName;
+    if (kind === "code" || kind === "p") { // a piece is lines or words; its nodes, parts
+      if (this.count >= TEXT_GROUP_CHARS) this.next(open);
       const size = fragment.textContent?.length || 0;
       this.group.insertBefore(fragment, open.find((child) => child.parentNode === this.group) || null);
       this.count += size;
@@ -167,7 +196,8 @@ export class ChildGroups {
   next(open) {
     const kind = this.first.localName;
     const group = kind === "code" ? nextLineGroup(this.group)
-      : kind === "tbody" ? nextRowGroup(this.group) : nextListGroup(this.group, this.count);
+      : kind === "p" ? nextParagraphGroup(this.group, open)
+        : kind === "tbody" ? nextRowGroup(this.group) : nextListGroup(this.group, this.count);
     if (!group) return; // not laid out yet: the group grows, and the next child tries again
     for (const node of open) if (node.parentNode === this.group) group.append(node);
     this.made.push(group);

@@ -1,13 +1,16 @@
-"""A long table and a long list streaming into a real JupyterLab page (issue 12), in groups.
+"""Long tables, lists, code and paragraphs streaming into a real JupyterLab page (issue 12).
 
-Past ``GROUP_SIZE`` committed rows or items the page commits them in groups
-(``js/src/child_groups.js``: a table's rows go into a new ``<tbody>`` every 100 and the table is
-laid out by rows, its columns keeping their widths; a list goes on in another list after it;
-full groups are painted only on screen). What must hold: every row and item is there, in
-order, with the text of the kernel's HTML; the columns line up with the header in every group
-and an ordered list counts on; committed rows and items are never re-created (one marked early
-is the same node at the end, after the display has become the static copy); and the kernel's
-HTML, the saved notebook's copy, is the plain block of the whole render.
+Past ``GROUP_SIZE`` committed rows or items (``TEXT_GROUP_CHARS`` of code or text) the page
+commits them in groups (``js/src/child_groups.js``: a table's rows go into a new ``<tbody>``
+every 100 and the table is laid out by rows, its columns keeping their widths; a list goes on
+in another list after it; code lines and paragraph text go into blocks inside the ``<code>``
+or ``<p>``, a paragraph's starting where a line started; full groups are painted only on
+screen). What must hold: every row, item, line and word is there, in order, with the text of
+the kernel's HTML; the columns line up with the header in every group, an ordered list counts
+on, and code and paragraph lines stay where the whole render puts them; committed nodes are
+never re-created (one marked early is the same node at the end, after the display has become
+the static copy); and the kernel's HTML, the saved notebook's copy, is the plain block of the
+whole render.
 """
 
 from __future__ import annotations
@@ -238,4 +241,91 @@ def test_a_long_code_block_streams_in_blocks_of_lines_that_read_as_one(lab) -> N
     padding = code["height"] - lines * code["lineHeight"]
     assert 0 <= padding < code["lineHeight"], (code["height"], lines)  # no empty line added
     assert code["markedKept"], "a committed line was re-created"
+    assert body_text(page) == html_text(page, state["html"])
+
+
+SENTENCES = 260
+PARAGRAPH_CELL = f'''
+import time
+import nbstream
+
+parts = []
+for i in range({SENTENCES}):
+    parts.append(f"Sentence w{{i}}x: the *quick* fox 東京 and שלום 🎉 ran with `code {{i}}` to a "
+                 f"[link](https://example.com/{{i}}) and **on**." + ("\\n" if i % 9 == 4 else " "))
+ANSWER = "".join(parts).strip() + "\\n\\nThe end 🏁."
+
+def pieces(text, size=8):
+    for i in range(0, len(text), size):
+        time.sleep(0.001)
+        yield text[i:i + size]
+
+w = nbstream.stream(pieces(ANSWER))
+w
+'''
+
+JS_MARK_FIRST_WORD = f"""() => {{
+  const p = document.querySelector('{ROOT} .nbs-blocks > p');
+  if (!p || !p.querySelector(':scope > .nbs-para-lines.nbs-group-done')) return false;
+  p.firstElementChild.__nbsMarked = true;
+  return true;
+}}"""
+
+# The live paragraph beside the whole render of the kernel's HTML, at the same width: where
+# each marker word ("w17x") is, from the paragraph's top left. Groups painted only on screen
+# are all laid out for the measure (a style added to the page, not to the DOM measured).
+JS_PARAGRAPH = f"""(html) => {{
+  const style = document.createElement('style');
+  style.textContent = '.nbs-group-done {{ content-visibility: visible !important; }}';
+  document.head.append(style);
+  const body = document.querySelector('{ROOT} .nbstream-body');
+  const ref = body.cloneNode(false);
+  ref.style.maxHeight = 'none';
+  ref.innerHTML = '<div class="nbs-blocks">' + html + '</div>';
+  body.after(ref);
+  const where = (p) => {{
+    const origin = p.getBoundingClientRect();
+    const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+    const out = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {{
+      for (const m of node.data.matchAll(/w\\d+x/g)) {{
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const box = range.getBoundingClientRect();
+        out.push([m[0], Math.round(box.left - origin.left), Math.round(box.top - origin.top)]);
+      }}
+    }}
+    return out;
+  }};
+  const live = body.querySelector('.nbs-blocks > p');
+  const whole = ref.querySelector('.nbs-blocks > p');
+  const result = {{
+    groups: live.querySelectorAll(':scope > .nbs-para-lines').length,
+    live: where(live), whole: where(whole),
+    heights: [live.getBoundingClientRect().height, whole.getBoundingClientRect().height],
+    markedKept: live.firstElementChild.__nbsMarked === true,
+  }};
+  ref.remove();
+  style.remove();
+  return result;
+}}"""
+
+
+def test_a_long_paragraph_streams_in_blocks_and_every_line_stays_put(lab) -> None:
+    page = lab.page
+    lab.open("long_paragraph", [PARAGRAPH_CELL, STATE_CELL])
+    assert not lab.run_cell(0)["errors"]
+    page.wait_for_function(JS_MARK_FIRST_WORD, timeout=60_000, polling=50)
+    assert wait_status(page, ("done",), timeout=60_000) == "done"
+    page.wait_for_function(
+        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
+        "?.includes('The end 🏁')")
+    state = kernel_state(lab, 1)
+    para = page.evaluate(JS_PARAGRAPH, state["html"])
+    assert para["groups"] >= 4, para["groups"]
+    assert len(para["whole"]) == SENTENCES
+    assert para["live"] == para["whole"]  # each word where the whole render puts it
+    assert abs(para["heights"][0] - para["heights"][1]) < 1, para["heights"]
+    assert para["markedKept"], "a committed node was re-created"
     assert body_text(page) == html_text(page, state["html"])
