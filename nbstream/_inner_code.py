@@ -26,7 +26,8 @@ yet is an operator or an error token, then the start of a comment; a heredoc): f
 and plain text, escaped) the end of the block is checked against a whole highlight of its
 code, and the open block is dropped should they differ (the caller then renders and commits
 it whole, as without an open block). Until then the page shows their committed lines as
-they were read.
+they were read. For them no cut is made after a ``/*`` or ``<!--`` not closed yet (within
+100 lines), the usual case.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class Code(OpenBlock):
         html_lines = whole.splitlines(keepends=True)
         if len(html_lines) != len(lines):
             return []
-        end = len(lines)
+        end = _before_open_comment(code) if self._checked else len(lines)
         for _ in range(3):  # the latest cut, then earlier ones
             cut = _last_cut(lines, html_lines, roots, end)
             if cut <= 0:
@@ -163,6 +164,24 @@ def _highlight(code: str, lang: str) -> tuple[str, set[int] | None]:
                 roots.add(line)
         out.append((kind, value))
     return format_tokens(out, FORMATTER), roots
+
+
+_COMMENTS = (("/*", "*/"), ("<!--", "-->"))
+_COMMENT_LINES = 100
+
+
+def _before_open_comment(code: str) -> int:
+    """The last line index a cut may take: that of a ``/*`` or ``<!--`` not closed yet (the
+    lexers that read earlier code again take it as code or an error until it closes), unless
+    it opened more than :data:`_COMMENT_LINES` lines ago (the end's check is left)."""
+    end = code.count("\n")
+    for opener, closer in _COMMENTS:
+        at = code.rfind(opener)
+        if at >= 0 and code.find(closer, at + len(opener)) < 0:
+            line = code.count("\n", 0, at)
+            if end - line <= _COMMENT_LINES:
+                end = min(end, line)
+    return end
 
 
 def _last_cut(lines: list[str], html_lines: list[str], roots: set[int] | None,

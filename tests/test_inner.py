@@ -81,12 +81,16 @@ def test_each_shape_opens_a_block_and_commits_inside_it() -> None:
 
 def test_code_a_later_comment_changes_is_dropped_at_its_end() -> None:
     """JavaScript reads ``/*`` as an error token until ``*/`` arrives, then every line since
-    as a comment: its lines were committed as code, so the end (checked) drops the block and
-    commits it whole; Python's docstrings are never cut inside."""
-    body = "let a = 1;\n/* start\n" + "".join(f"f({i});\n" for i in range(60)) + "*/\n"
+    as a comment: lines are not cut after it for 100 lines, then they are, as code, so the
+    end (checked) drops the block and commits it whole; Python's docstrings are never cut
+    inside."""
+    body = "let a = 1;\n/* start\n" + "".join(f"f({i});\n" for i in range(160)) + "*/\n"
     text = "```js\n" + body + "```\n\nafter\n"
-    outcome = stream_checked(text, pieces_of(text, [7]))
+    outcome = stream_checked(text, pieces_of(text, [7]))  # past 100 lines, cut as code
     assert outcome.children > 20 and len(outcome.dropped) == 1, outcome
+    short = "```go\n" + "".join(f"/* a\n   b {i}\n*/\nf({i})\n" for i in range(40)) + "```\nx\n"
+    outcome = stream_checked(short, pieces_of(short, [7]))  # cut once the comments close
+    assert outcome.children > 20 and not outcome.dropped, outcome
     ending = text[: text.index("\nafter")]  # the stream ends with the block
     stream_checked(ending, pieces_of(ending, [7]))
     doc = "```python\n" + "".join(f'x{i} = 1\n"""\n\n"abc"\n"""\n' for i in range(40))
