@@ -19,6 +19,7 @@ function boxes(node, from, to) {
     range.setStart(node, from);
     range.setEnd(node, /** @type {number} */ (to));
   }
+  if (typeof range.getClientRects !== "function") return []; // a page without layout
   return [...range.getClientRects()].filter((box) => box.width > 0 || box.height > 0);
 }
 
