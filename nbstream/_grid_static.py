@@ -10,6 +10,7 @@ import html as html_lib
 from typing import Any
 
 from ._reasons import describe_stop
+from ._static import NOT_TYPESET
 
 NONE = "\N{EN DASH}"
 """What an empty cell says."""
@@ -57,6 +58,6 @@ def grid_static_copy(key: str, status: str, title: str, results: list[dict[str, 
     table = (f'<table class="nbstream-summary"><thead><tr>{heads}</tr></thead>'
              f"<tbody>{rows}</tbody></table>")
     body = "".join(f'<div class="nbstream-grid-pane">{pane}</div>' for pane in panes)
-    return (f'<div class="nbstream-static nbstream-grid-static" '
+    return (f'<div class="nbstream-static nbstream-grid-static {NOT_TYPESET}" '
             f'data-nbstream-key="{esc(key, quote=True)}" data-status="{esc(status, quote=True)}">'
             f'{head}{table}<div class="nbstream-grid-panes">{body}</div></div>')

@@ -27,6 +27,12 @@ def static_html(html: str) -> str:
     return _HEADING.sub(r'<h\1 class="tocSkip">', html)
 
 
+# The copy is typeset already (MathML, made in the kernel): the host's MathJax must leave it
+# alone, or it reads the `$` of prices as TeX (JupyterLab / Notebook 7 and nbconvert's HTML:
+# MathJax 3's `mathjax_ignore`, the `tex2jax_ignore` of their configurations and MathJax 2).
+NOT_TYPESET = "mathjax_ignore tex2jax_ignore"
+
+
 def static_copy(key: str, status: str, html: str, *, title: str = "",
                 hidden: str | None = None, error: str | None = None,
                 metrics: dict[str, Any] | None = None) -> str:
@@ -36,7 +42,8 @@ def static_copy(key: str, status: str, html: str, *, title: str = "",
     quoted = html_lib.escape(status, quote=True)
     head = (f'<p class="nbstream-static-title"><strong>{html_lib.escape(title)}</strong></p>'
             if title else "")
-    return (f'<div class="nbstream-static" data-nbstream-key="{key}" data-status="{quoted}">'
+    return (f'<div class="nbstream-static {NOT_TYPESET}" data-nbstream-key="{key}" '
+            f'data-status="{quoted}">'
             f"{head}{_answer(html, hidden)}{_note(status, error, metrics or {})}</div>")
 
 

@@ -53,7 +53,7 @@ def test_the_many_answers_example_runs_and_saves_every_answer(
     assert len(shown) == 3 + 1 + 8 + 1, len(shown)
     for i, output in shown:  # the saved notebook holds final answers, never a widget view
         assert WIDGET_VIEW not in output["data"], (i, output["data"])
-        assert output["data"]["text/html"].startswith('<div class="nbstream-static"')
+        assert output["data"]["text/html"].startswith('<div class="nbstream-static ')
 
 
 STOPPING = REPO_ROOT / "examples" / "stopping.ipynb"
@@ -92,7 +92,7 @@ def test_the_compare_example_compares_reruns_follows_up_and_sweeps(
     for output in grids:  # saved as the static copy: the summary table and every pane
         html = output["data"]["text/html"]
         assert WIDGET_VIEW not in output["data"]
-        assert html.startswith('<div class="nbstream-static nbstream-grid-static"')
+        assert html.startswith('<div class="nbstream-static nbstream-grid-static ')
         assert html.count('<div class="nbstream-grid-pane">') in (5, 6)
         assert "<table class=\"nbstream-summary\">" in html
     diff = next(o for _, o in shown if o["data"]["text/plain"].startswith("<Diff"))

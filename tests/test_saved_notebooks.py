@@ -111,7 +111,7 @@ def test_every_shape_saves_the_answer_as_static_html(
         )
         assert "text/html" in data, f"cell {index + 1} saved no static copy: {sorted(data)}"
         static = data["text/html"]
-        assert static.startswith('<div class="nbstream-static"'), static[:200]
+        assert static.startswith('<div class="nbstream-static '), static[:200]
         assert static.endswith(f'data-status="done">{static_html(state["html"])}</div>'), (
             static[-300:]
         )

@@ -1,5 +1,9 @@
 // Small DOM helpers shared by every view.
 
+/** A view's math is typeset already (MathML from the kernel): the host's MathJax must leave
+ * it alone, or it reads the `$` of prices as TeX (MathJax 3's class, and MathJax 2's). */
+export const NOT_TYPESET = "mathjax_ignore tex2jax_ignore";
+
 /**
  * An element with a class and text (text, never markup).
  * @param {string} tag

@@ -12,7 +12,7 @@
 // text}, {type: "attempts", attempts, can_rerun}.
 // Page -> kernel: {type: "hello"} (every pane's snapshot), {type: "stop"}, {type: "rerun"} (all),
 // a pane's own (stop, rerun, source, hello) with `pane: i`, {type: "diff", a, b}, {type: "gone"}.
-import { button, h, setText } from "./dom.js";
+import { NOT_TYPESET, button, h, setText } from "./dom.js";
 import { makeDiffView } from "./diff_view.js";
 import { FINAL, statusLabel } from "./format.js";
 import { SummaryTable } from "./grid_table.js";
@@ -41,7 +41,7 @@ export class GridView {
   /** @param {import("./stream_widget.js").ViewModel} model @param {HTMLElement} el */
   constructor(model, el) {
     this.model = model;
-    this.root = h("div", "nbstream-grid");
+    this.root = h("div", `nbstream-grid ${NOT_TYPESET}`);
     this.root.tabIndex = -1;
     this.makeHeader();
     this.diff = makeDiffView(() => (this.diffWanted = null));

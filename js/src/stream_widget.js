@@ -14,7 +14,7 @@
 // Model output reaches the DOM only as the kernel renderer's escaped HTML or as textContent.
 import { wireActions } from "./actions.js";
 import { AttemptBrowser } from "./attempts.js";
-import { h, setText } from "./dom.js";
+import { NOT_TYPESET, h, setText } from "./dom.js";
 import { fillDetails } from "./details.js";
 import { makeFooter, showMetrics } from "./footer.js";
 import { FINAL, secs, statusLabel } from "./format.js";
@@ -103,7 +103,7 @@ class StreamWidget {
   /** @param {ViewModel} model @param {HTMLElement} el */
   constructor(model, el) {
     this.model = model;
-    this.root = h("div", "nbstream");
+    this.root = h("div", `nbstream ${NOT_TYPESET}`);
     this.root.tabIndex = -1;
     this.header = makeHeader();
     this.view = new StreamView(this.root);

@@ -89,7 +89,7 @@ def test_rerun_from_the_page_keeps_the_earlier_attempt_browsable(lab) -> None:
     outputs = [o for o in saved.cells[1].outputs if "data" in o]
     assert len(outputs) == 1, outputs
     assert "application/vnd.jupyter.widget-view+json" not in outputs[0]["data"]
-    assert outputs[0]["data"]["text/html"].startswith('<div class="nbstream-static"')
+    assert outputs[0]["data"]["text/html"].startswith('<div class="nbstream-static ')
 
 
 GRID_CELL = """
