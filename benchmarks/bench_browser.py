@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_browser.py [--quick] [--runs N] [--rate TOKENS_PER_S] [--size BYTES]
-        [--shape table|list|paragraph|code|...]
+        [--shape table|list|paragraph|code|quote|math]
 
 A JupyterLab 4 server is started exactly as the browser tests start it (the functions of
 ``tests/browser/conftest.py``, through ``benchmarks/_browser.py``), and one notebook streams
@@ -341,6 +341,15 @@ def trace_breakdown(data: bytes, window_ms: float, frames: int) -> dict[str, Any
     }
 
 
+def answer_expression(shape: str, size: int) -> str:
+    """The kernel's expression for the answer: the workload, a shape, or equations."""
+    if shape == "workload":
+        return f"make_answer({size})"
+    if shape == "math":  # bench_render.py's answer full of equations, at --size
+        return f"__import__('bench_render').math_answer({size})"
+    return f"SHAPES[{shape!r}]()"
+
+
 def run_once(size: int, rate: int, ttft: float, trace: bool = False,
              shape: str = "workload") -> dict[str, Any]:
     from _browser import lab_page
@@ -352,7 +361,7 @@ def run_once(size: int, rate: int, ttft: float, trace: bool = False,
             "bench_browser",
             [SETUP_CELL.format(
                 bench_dir=str(BENCH_DIR), chars=TOKEN_CHARS, every=MARKER_EVERY,
-                answer=f"make_answer({size})" if shape == "workload" else f"SHAPES[{shape!r}]()",
+                answer=answer_expression(shape, size),
             ), STREAM_CELL.format(rate=rate, ttft=ttft), RESULT_CELL],
         )
         setup = nb.run_cell(0)
@@ -635,10 +644,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trace", action="store_true",
                         help="also record a Chromium trace over a quarter of the stream and "
                         "break the page's main-thread time down (adds overhead to that window)")
-    parser.add_argument("--shape", choices=["workload", *SHAPES],
-                        default="workload", help="the answer: the workload (--size), or one "
+    parser.add_argument("--shape", choices=["workload", *SHAPES, "math"],
+                        default="workload", help="the answer: the workload (--size), one "
                         "huge block from bench_shapes.py (a 2,000-row table, a 3,000-item "
-                        "list, a 100 KB paragraph, a 100 KB code fence, ...)")
+                        "list, a 100 KB paragraph, code fence or quote), or an answer full "
+                        "of equations typeset as MathML (bench_render.py, --size)")
     parser.add_argument("--ttft", type=float, default=1.0,
                         help="seconds the generator waits before its first token")
     args = parser.parse_args(argv)
