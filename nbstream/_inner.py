@@ -1,4 +1,5 @@
-"""Commit inside the open block: table rows, list items and paragraph pieces, once each.
+"""Commit inside the open block: table rows, list items, paragraph pieces, lines of code and
+a quote's blocks, once each.
 
 The incremental renderer commits whole top-level blocks; the last one stays open and is parsed
 again every frame. When that block is huge (a 2,000-row table, a 3,000-item list, one 100 KB
@@ -15,7 +16,12 @@ frame only a small **virtual text** standing for the rest:
 - a paragraph: ``"a "`` followed by the text after the last cut (the ``"a "`` keeps a first
   line such as ``- x`` or ``# x`` a paragraph line, as it is in the real text). A cut is made
   after a single space between two non-space characters of a line, where the piece before it
-  parses to text holding no markup character that a later one could still pair with.
+  parses to text holding no markup character that a later one could still pair with;
+- a fenced code block (``_inner_code.py``): its opening line followed by the code not
+  committed yet; complete lines of highlighted HTML are committed where the lexer is back in
+  its root state;
+- a block quote (``_inner_quote.py``): its lines from the first child block not committed
+  yet; a child is final once the next one starts.
 
 Raw HTML is escaped (``html=False``), so the rendered HTML's tags are the renderer's own and
 splitting it on ``<li``/``</li>`` with depth counting is exact. Any disagreement (the
