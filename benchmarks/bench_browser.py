@@ -149,15 +149,26 @@ JS_INSTRUMENT = r"""(() => {
   };
   // Every `.nbs-blocks` element the page shows, in order ("generations"): a new one means
   // the view (or its part) was rebuilt and its committed nodes re-created.
+  // A long answer's blocks go on in more containers after the first (`.nbs-blocks-more`, a
+  // hundred blocks each): they belong to the first's generation.
   const watchBlocks = (blocks) => {
-    const g = {
-      seenAt: Date.now(), initial: blocks.children.length, appended: 0, appendedText: 0,
-      removed: 0, innerRemoved: 0, innerEdits: 0, goneAt: null, childrenWhenGone: null,
-      editSamples: [],
-      status: (blocks.closest('.nbstream') || { dataset: {} }).dataset.status || null,
-    };
-    g.el = blocks;
-    B.generations.push(g);
+    const first = blocks.classList.contains('nbs-blocks-more')
+      && blocks.parentElement.querySelector(':scope > .nbs-blocks:not(.nbs-blocks-more)');
+    let g = first && B.generations.find((x) => x.el === first);
+    if (g) {
+      g.more.push(blocks);
+      g.initial += blocks.children.length;
+    } else {
+      g = {
+        seenAt: Date.now(), initial: blocks.children.length, appended: 0, appendedText: 0,
+        removed: 0, innerRemoved: 0, innerEdits: 0, goneAt: null, childrenWhenGone: null,
+        editSamples: [],
+        status: (blocks.closest('.nbstream') || { dataset: {} }).dataset.status || null,
+      };
+      g.el = blocks;
+      g.more = [];
+      B.generations.push(g);
+    }
     // A block is committed once another follows it: the last one may be the tail's open
     // block, built where it stays (its rows and items are appended while it is open).
     const sealed = new WeakSet();
@@ -206,13 +217,15 @@ JS_INSTRUMENT = r"""(() => {
     if (up) found.push(up);
     for (const b of found) if (!seen.has(b)) { seen.add(b); watchBlocks(b); }
   };
+  const childrenOf = (g) => [g.el, ...g.more].reduce((n, el) => n + el.children.length, 0);
+  window.__benchChildrenOf = childrenOf;
   // A view re-created in place takes over the old DOM: blocks that come back into the page
   // were moved, not replaced.
   const checkGone = () => {
     for (const g of B.generations) {
       if (g.goneAt === null && !g.el.isConnected) {
         g.goneAt = Date.now();
-        g.childrenWhenGone = g.el.children.length;
+        g.childrenWhenGone = childrenOf(g);
       } else if (g.goneAt !== null && g.el.isConnected) {
         g.movedAt = Date.now();
         g.goneAt = null;
@@ -252,13 +265,13 @@ JS_COLLECT = """() => {
   const B = window.__bench;
   for (const g of B.generations) {
     if (g.goneAt !== null && g.el.isConnected) { g.movedAt = Date.now(); g.goneAt = null; }
-    g.childrenNow = g.el.children.length;
+    g.childrenNow = window.__benchChildrenOf(g);
     g.connected = g.el.isConnected;
   }
   return {
     frames: B.frames, longtasks: B.longtasks, markers: B.markers, firstText: B.firstText,
     statusAt: B.statusAt, timeOrigin: performance.timeOrigin,
-    generations: B.generations.map(({ el, ...g }) => g),
+    generations: B.generations.map(({ el, more, ...g }) => ({ ...g, containers: 1 + more.length })),
     bodyChars: (document.querySelector('.nbstream-body') || {textContent: ''}).textContent.length,
   };
 }"""

@@ -146,6 +146,24 @@ function nextParagraphGroup(group, open) {
   return lines;
 }
 
+/** Committed top-level blocks in a container before the next one starts. */
+export const BLOCKS_PER_GROUP = 100;
+
+/**
+ * The next container of a part's committed blocks: a `.nbs-blocks` after the full one, which
+ * is painted only on screen from now on; null when the page has not laid it out. An answer of
+ * a thousand blocks then lays out the last hundred each frame, not all of them.
+ * @param {HTMLElement} full
+ * @returns {HTMLElement | null}
+ */
+export function nextBlocks(full) {
+  if (!settle(full)) return null;
+  const next = document.createElement("div");
+  next.className = "nbs-blocks nbs-blocks-more";
+  full.after(next);
+  return next;
+}
+
 /** The committed children of an open table's, list's, code or paragraph block, in groups. */
 export class ChildGroups {
   /**

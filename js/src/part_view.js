@@ -2,6 +2,7 @@
 // or a plain part (tool call, hosted tool, refusal: text only).
 import { h } from "./dom.js";
 import { prettyJson } from "./format.js";
+import { BLOCKS_PER_GROUP, nextBlocks } from "./child_groups.js";
 import { InnerTail } from "./inner_tail.js";
 import { holds } from "./integrity.js";
 import { safeFragment, safeHref } from "./sanitize.js";
@@ -33,6 +34,12 @@ export class PartView {
     this.el.dataset.part = String(op.id);
     if (this.kind === "text" || this.kind === "reasoning") {
       this.blocks = h("div", "nbs-blocks");
+      /** @type {HTMLElement[]} the containers of committed blocks after `blocks` (a long
+       * answer's, 100 blocks each: child_groups.js) */
+      this.more = [];
+      /** where committed blocks go now, and how many it holds */
+      this.shelf = this.blocks;
+      this.shelved = 0;
       this.tail = h("div", "nbs-tail");
       if (this.kind === "reasoning") {
         const details = /** @type {HTMLDetailsElement} */ (h("details", "nbs-reasoning-box"));
@@ -75,6 +82,11 @@ export class PartView {
       if (op.reset) {
         if (this.innerTail) this.innerTail.remove();
         this.blocks.replaceChildren();
+        for (const more of this.more) more.remove();
+        this.blocks.classList.remove("nbs-group-done");
+        this.more = [];
+        this.shelf = this.blocks;
+        this.shelved = 0;
         this.blockHtml = [];
         this.blockNodes = [];
         this.tailHtml = "";
@@ -93,13 +105,13 @@ export class PartView {
         const html = i === 0 && op.from_tail ? previousTail.slice(0, op.from_tail) + piece : piece;
         const fragment = safeFragment(html);
         this.blockNodes.push([...fragment.childNodes]);
-        this.blocks.append(fragment);
+        this.shelve(fragment);
         this.blockHtml.push(html);
       });
       for (const [index, html] of op.settle || []) this.settle(index, html);
       if (op.inner !== undefined) { // a new open block (or none): the tail starts empty
         if (this.innerTail) this.innerTail.remove();
-        this.innerTail = op.inner ? new InnerTail(this.blocks, this.tail, op.inner) : null;
+        this.innerTail = op.inner ? new InnerTail(this.shelf, this.tail, op.inner) : null;
         if (!op.inner) this.tail.replaceChildren();
         this.tailHtml = "";
       }
@@ -118,6 +130,24 @@ export class PartView {
   }
 
   /**
+   * Append a committed block where committed blocks go now: a new container after a full one
+   * (once the page has laid it out), so a frame lays out the last hundred blocks, not all.
+   * @param {DocumentFragment} fragment
+   */
+  shelve(fragment) {
+    if (this.shelved >= BLOCKS_PER_GROUP && !this.innerTail) {
+      const next = nextBlocks(this.shelf);
+      if (next) {
+        this.more.push(next);
+        this.shelf = next;
+        this.shelved = 0;
+      }
+    }
+    this.shelved += fragment.childElementCount; // (a piece may hold several blocks)
+    this.shelf.append(fragment);
+  }
+
+  /**
    * Replace committed block `index` (a late reference-style definition changed its links):
    * its own nodes only; every other block's nodes stay, and a selection in them with them.
    * @param {number} index
@@ -130,8 +160,9 @@ export class PartView {
     const nodes = [...fragment.childNodes];
     const next = this.blockNodes.slice(index + 1).find((list) => list.length > 0);
     const open = this.innerTail ? this.innerTail.nodes[0] : null; // (after the blocks)
-    const anchor = old.find((node) => node.parentNode === this.blocks) || (next ? next[0] : open);
-    this.blocks.insertBefore(fragment, anchor);
+    const anchor = old.find((node) => node.parentNode) || (next ? next[0] : open);
+    const parent = anchor && anchor.parentNode ? anchor.parentNode : this.shelf;
+    parent.insertBefore(fragment, anchor && anchor.parentNode ? anchor : null);
     for (const node of old) node.remove();
     this.blockNodes[index] = nodes;
     this.blockHtml[index] = html;

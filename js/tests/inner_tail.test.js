@@ -2,7 +2,7 @@
 // built once, rows and items are appended into it and never re-created, and when the block
 // ends its nodes move into the committed blocks.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { GROUP_SIZE } from "../src/child_groups.js";
+import { BLOCKS_PER_GROUP, GROUP_SIZE } from "../src/child_groups.js";
 import { StreamView } from "../src/widget.js";
 
 const OPEN = "<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n";
@@ -137,5 +137,29 @@ describe("a long table's rows", () => {
     expect(groups.every((g) => g.textContent.endsWith("\n") || g === groups.at(-1))).toBe(true);
     expect(code.textContent).toBe(lines.map((l) => l.replace(/<[^>]+>/g, "")).join("") + "x_open");
     expect(code.firstElementChild).toBe(first);
+  });
+
+  it("of a long answer go into containers of a hundred blocks", () => {
+    laidOut();
+    const view = new StreamView(document.createElement("div"));
+    const block = (i) => `<p>block ${i}</p>\n`;
+    for (let i = 0, seq = 1; i < 250; i += 10, seq += 1) {
+      apply(view, seq, { kind: "text", append: Array.from({ length: 10 }, (_, k) => block(i + k)),
+        tail: "<p>open</p>\n" });
+    }
+    const part = view.parts.get(0);
+    const shelves = [...part.el.querySelectorAll(".nbs-blocks")];
+    expect(shelves.map((s) => s.children.length)).toEqual([BLOCKS_PER_GROUP, BLOCKS_PER_GROUP, 50]);
+    expect(shelves[0]).toBe(part.blocks);
+    expect(shelves.map((s) => s.classList.contains("nbs-group-done"))).toEqual([true, true, false]);
+    expect([...part.el.querySelectorAll(".nbs-blocks > p")].map((p) => p.textContent))
+      .toEqual(Array.from({ length: 250 }, (_, i) => `block ${i}`));
+    const kept = shelves[1].children[4];
+    apply(view, 26, { settle: [[150, "<p>settled 150</p>\n"]] });
+    expect(shelves[1].children[50].textContent).toBe("settled 150");
+    expect(shelves[1].children[4]).toBe(kept);
+    apply(view, 27, { reset: true, append: [block(0)], tail: "" });
+    expect(part.el.querySelectorAll(".nbs-blocks").length).toBe(1);
+    expect(part.blocks.textContent).toBe("block 0\n");
   });
 });

@@ -329,3 +329,58 @@ def test_a_long_paragraph_streams_in_blocks_and_every_line_stays_put(lab) -> Non
     assert abs(para["heights"][0] - para["heights"][1]) < 1, para["heights"]
     assert para["markedKept"], "a committed node was re-created"
     assert body_text(page) == html_text(page, state["html"])
+
+
+BLOCKS = 260
+BLOCKS_CELL = f'''
+import time
+import nbstream
+
+ANSWER = "".join(f"### Point b{{i}}x\\n\\nShort note {{i}} 📝 on $x_{{i}}$ (東京).\\n\\n"
+                 for i in range({BLOCKS} // 2)) + "All points done 🏁."
+
+def pieces(text, size=8):
+    for i in range(0, len(text), size):
+        time.sleep(0.001)
+        yield text[i:i + size]
+
+w = nbstream.stream(pieces(ANSWER))
+w
+'''
+
+JS_MARK_FIRST_BLOCK = f"""() => {{
+  const more = document.querySelector('{ROOT} .nbs-blocks-more');
+  if (!more) return false;
+  document.querySelector('{ROOT} .nbs-blocks').firstElementChild.__nbsMarked = true;
+  return true;
+}}"""
+
+JS_BLOCKS = f"""() => {{
+  const shelves = [...document.querySelectorAll('{ROOT} .nbs-blocks')];
+  return {{
+    sizes: shelves.map((s) => s.children.length),
+    done: shelves.map((s) => s.classList.contains('nbs-group-done')),
+    points: [...document.querySelectorAll('{ROOT} :is(.nbs-blocks, .nbs-tail) > h3')]
+      .map((h) => h.textContent.match(/b(\\d+)x/)[1]),
+    markedKept: shelves[0].firstElementChild.__nbsMarked === true,
+  }};
+}}"""
+
+
+def test_a_long_answer_commits_its_blocks_in_containers_of_a_hundred(lab) -> None:
+    page = lab.page
+    lab.open("long_answer", [BLOCKS_CELL, STATE_CELL])
+    assert not lab.run_cell(0)["errors"]
+    page.wait_for_function(JS_MARK_FIRST_BLOCK, timeout=60_000, polling=50)
+    assert wait_status(page, ("done",), timeout=60_000) == "done"
+    page.wait_for_function(
+        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
+        "?.includes('All points done')")
+    state = kernel_state(lab, 1)
+    blocks = page.evaluate(JS_BLOCKS)
+    sizes = blocks["sizes"]  # (a frame's blocks go together: a full one may hold more)
+    assert len(sizes) >= 2 and min(sizes[:-1]) >= 100, sizes
+    assert blocks["done"] == [True] * (len(blocks["sizes"]) - 1) + [False], blocks["done"]
+    assert blocks["points"] == [str(i) for i in range(BLOCKS // 2)]
+    assert blocks["markedKept"], "a committed block was re-created"
+    assert body_text(page) == html_text(page, state["html"])
