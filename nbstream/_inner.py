@@ -96,6 +96,12 @@ def block_starts(tokens: list[Token]) -> list[int]:
     return [i for i, t in enumerate(tokens) if t.level == 0 and t.nesting >= 0 and t.map]
 
 
+def scratch(env: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``env`` to parse with: its own ``references`` (a parse adds the definitions it
+    finds to them, and a definition a stand-in parse saw must not pass for a known one)."""
+    return {**env, "references": dict(env.get("references", {}))}
+
+
 def line_offset(text: str, line: int) -> int:
     offset = 0
     for _ in range(line):
@@ -167,7 +173,7 @@ class OpenBlock:
         """The block as a whole, from the virtual text's first ``lines`` (the block, perhaps
         blocks after it): committed up to where the next block starts."""
         md = self._md
-        tokens = md.parse(virtual[: line_offset(virtual, lines)], dict(env))
+        tokens = md.parse(virtual[: line_offset(virtual, lines)], scratch(env))
         starts = block_starts(tokens)
         if not starts or starts[0] != 0:
             return None
@@ -234,7 +240,7 @@ class OpenBlock:
         container), or ``None``."""
         md = self._md
         for source in (heal(virtual), virtual):
-            tokens = md.parse(source, dict(env))
+            tokens = md.parse(source, scratch(env))
             starts = block_starts(tokens)
             if not starts:
                 continue

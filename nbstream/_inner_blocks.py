@@ -18,6 +18,7 @@ from ._inner import (
     block_starts,
     inert,
     line_offset,
+    scratch,
 )
 from ._inner_code import Code
 from ._inner_quote import Quote
@@ -34,7 +35,7 @@ class _Table(OpenBlock):
 
     def _begin(self, tail: str, env: dict[str, Any]) -> bool:
         complete = tail[: tail.rfind("\n") + 1]
-        tokens = self._md.parse(complete, dict(env))
+        tokens = self._md.parse(complete, scratch(env))
         starts = block_starts(tokens)
         if not starts or tokens[starts[0]].type != "table_open":
             return False
@@ -63,7 +64,7 @@ class _Table(OpenBlock):
         rows = complete[len(self._head) :]
         if not rows.strip() or "\\begin" in rows:  # an environment may end the table
             return []
-        tokens = self._md.parse(complete, dict(env))
+        tokens = self._md.parse(complete, scratch(env))
         table = next((t for t in tokens if t.type == "table_open"), None)
         if table is None or table.map is None:
             return None
@@ -120,7 +121,7 @@ class _List(OpenBlock):
     def _begin(self, tail: str, env: dict[str, Any]) -> bool:
         self._anchor: str | None = None
         complete = tail[: tail.rfind("\n") + 1]
-        tokens = self._md.parse(complete, dict(env))
+        tokens = self._md.parse(complete, scratch(env))
         starts = block_starts(tokens)
         if not starts or tokens[starts[0]].type not in _LIST_TYPES:
             return False
@@ -166,9 +167,9 @@ class _List(OpenBlock):
 
     def _commit(self, tail: str, virtual: str, complete: str,
                 env: dict[str, Any]) -> list[str] | None:
-        scratch = {**env, "references": dict(env.get("references", {}))}
-        tokens = self._md.parse(complete, scratch)
-        if len(scratch["references"]) != len(env.get("references", {})):
+        parsed_env = scratch(env)
+        tokens = self._md.parse(complete, parsed_env)
+        if len(parsed_env["references"]) != len(env.get("references", {})):
             self.ended = True  # a definition in an item: later items' links depend on it
             return None
         starts = block_starts(tokens)

@@ -38,7 +38,7 @@ from typing import Any
 from pygments import format as format_tokens
 from pygments.lexer import RegexLexer
 
-from ._inner import Ended, InnerUpdate, OpenBlock, line_offset
+from ._inner import Ended, InnerUpdate, OpenBlock, line_offset, scratch
 from ._markdown import FORMATTER, _lexer, block_parser, highlight_code
 
 # Lexers that never read committed lines differently once more code arrives: their only
@@ -54,7 +54,7 @@ class Code(OpenBlock):
 
     def _begin(self, tail: str, env: dict[str, Any]) -> bool:
         complete = tail[: tail.rfind("\n") + 1]
-        tokens = block_parser().parse(complete, dict(env))
+        tokens = block_parser().parse(complete, scratch(env))
         if not tokens or tokens[0].type != "fence" or tokens[0].map is None:
             return False
         fence = tokens[0]
@@ -66,7 +66,7 @@ class Code(OpenBlock):
         lexer = _lexer(self._lang.lower()) if self._lang else None
         self._checked = lexer is not None and type(lexer).__name__ not in _LINE_SAFE
         self._code = ""  # the committed code
-        html = self._render(self._md.parse(self._head, dict(env)), dict(env))
+        html = self._render(self._md.parse(self._head, scratch(env)), dict(env))
         close = "</code></pre></div>\n"
         start = html.find("<code")
         if start < 0 or not html.endswith(close):
@@ -82,7 +82,7 @@ class Code(OpenBlock):
 
     def _content(self, virtual: str, env: dict[str, Any]) -> str | None:
         """The code of the virtual text's fence (``None``: not a fence from its start)."""
-        tokens = block_parser().parse(virtual, dict(env))
+        tokens = block_parser().parse(virtual, scratch(env))
         return tokens[0].content if tokens and tokens[0].type == "fence" else None
 
     def _commit(self, tail: str, virtual: str, complete: str,

@@ -23,7 +23,7 @@ from typing import Any
 
 from markdown_it.token import Token
 
-from ._inner import OpenBlock, line_offset
+from ._inner import OpenBlock, line_offset, scratch
 from ._markdown import block_parser
 
 _MATH_SOURCE = re.compile(r"\$\$|\\\[|\\begin")
@@ -59,8 +59,8 @@ class Quote(OpenBlock):
 
     def _begin(self, tail: str, env: dict[str, Any]) -> bool:
         complete = tail[: tail.rfind("\n") + 1]
-        scratch = {**env, "references": dict(env.get("references", {}))}  # (kept unchanged)
-        found = _children(self._md.parse(complete, scratch))
+        parsed_env = scratch(env)  # (kept unchanged)
+        found = _children(self._md.parse(complete, parsed_env))
         if found is None or len(found[0]) < 2:
             return False
         self.open, self.close = _OPEN, _CLOSE
@@ -74,9 +74,9 @@ class Quote(OpenBlock):
 
     def _commit(self, tail: str, virtual: str, complete: str,
                 env: dict[str, Any]) -> list[str] | None:
-        scratch = {**env, "references": dict(env.get("references", {}))}
-        blocks = block_parser().parse(complete, scratch)  # (inline parsing when it commits)
-        if len(scratch["references"]) != len(env.get("references", {})):
+        parsed_env = scratch(env)
+        blocks = block_parser().parse(complete, parsed_env)  # (inline parsing when it commits)
+        if len(parsed_env["references"]) != len(env.get("references", {})):
             self.ended = True  # a definition in the quote: later links depend on it
             return None
         found = _children(blocks)
