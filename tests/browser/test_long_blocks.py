@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,26 +31,48 @@ from test_jupyterlab import ROOT, wait_status  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-ROWS = 330
-TABLE_CELL = f'''
+
+def stream_cell(answer: str, size: int, delay: float) -> str:
+    """A cell that makes ``ANSWER`` (``answer``: its code) and streams it in pieces of
+    ``size`` characters, ``delay`` seconds apart, into a widget it shows."""
+    return f"""
 import time
 import nbstream
+{answer}
+def pieces(text, size={size}):
+    for i in range(0, len(text), size):
+        time.sleep({delay})
+        yield text[i:i + size]
 
+w = nbstream.stream(pieces(ANSWER))
+w
+"""
+
+
+def stream_to_the_end(lab: Any, name: str, cell: str, mark: str, end: str) -> dict[str, Any]:
+    """Run ``cell`` in a new notebook; ``mark`` (a page function) marks a committed node once
+    the block is in groups; wait for the end and its text ``end`` on the page; the kernel's
+    state (``STATE_CELL``)."""
+    page = lab.page
+    lab.open(name, [cell, STATE_CELL])
+    assert not lab.run_cell(0)["errors"]
+    page.wait_for_function(mark, timeout=60_000, polling=50)
+    assert wait_status(page, ("done",), timeout=60_000) == "done"
+    page.wait_for_function(
+        f"(end) => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
+        "?.includes(end)", arg=end)
+    state: dict[str, Any] = kernel_state(lab, 1)
+    return state
+
+ROWS = 330
+TABLE_CELL = stream_cell(f'''
 CITIES = ["東京 Tōkyō", "مرحبا Cairo", "שלום Haifa", "Zürich", "São Paulo 🇧🇷", "Kyōto 京都"]
 lines = ["Cities, one row per trip:", "", "| # | city | note | score |", "|---:|---|---|:---:|"]
 for i in range({ROWS}):
     lines.append(f"| {{i}} | {{CITIES[i % 6]}} | trip {{i}} 🎉 with **bold** and `x<{{i}}>` | "
                  f"$ {{i * 7 % 100}} |")
 ANSWER = "\\n".join(lines) + "\\n\\nThat is every trip 🏁."
-
-def pieces(text, size=7):
-    for i in range(0, len(text), size):
-        time.sleep(0.0015)
-        yield text[i:i + size]
-
-w = nbstream.stream(pieces(ANSWER))
-w
-'''
+''', size=7, delay=0.0015)
 
 # Marks the first body row once the table is laid out by rows (the node is checked at the end).
 JS_MARK_FIRST_ROW = f"""() => {{
@@ -85,14 +108,8 @@ JS_TABLE = f"""() => {{
 
 def test_a_long_table_streams_by_rows_and_stays_one_aligned_table(lab) -> None:
     page = lab.page
-    lab.open("long_table", [TABLE_CELL, STATE_CELL])
-    assert not lab.run_cell(0)["errors"]
-    page.wait_for_function(JS_MARK_FIRST_ROW, timeout=60_000, polling=50)
-    assert wait_status(page, ("done",), timeout=60_000) == "done"
-    page.wait_for_function(
-        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
-        "?.includes('That is every trip')")
-    state = kernel_state(lab, 1)
+    state = stream_to_the_end(
+        lab, "long_table", TABLE_CELL, JS_MARK_FIRST_ROW, "That is every trip")
     assert state["status"] == "done"
     table = page.evaluate(JS_TABLE)
     assert table["byRows"], table
@@ -107,10 +124,7 @@ def test_a_long_table_streams_by_rows_and_stays_one_aligned_table(lab) -> None:
 
 
 ITEMS = 260
-LIST_CELL = f'''
-import time
-import nbstream
-
+LIST_CELL = stream_cell(f'''
 lines = ["Steps:", ""]
 for i in range({ITEMS}):
     marker = f"{{i + 3}}. "
@@ -118,15 +132,7 @@ for i in range({ITEMS}):
     if i % 50 == 7:
         lines.append(" " * len(marker) + "- a nested note 📝 for step " + str(i))
 ANSWER = "\\n".join(lines) + "\\n\\nServe warm 🍲."
-
-def pieces(text, size=7):
-    for i in range(0, len(text), size):
-        time.sleep(0.0015)
-        yield text[i:i + size]
-
-w = nbstream.stream(pieces(ANSWER))
-w
-'''
+''', size=7, delay=0.0015)
 
 JS_MARK_FIRST_ITEM = f"""() => {{
   const lists = document.querySelectorAll('{ROOT} .nbs-blocks > ol');
@@ -154,14 +160,7 @@ JS_LISTS = f"""() => {{
 
 def test_a_long_list_streams_in_lists_that_count_on(lab) -> None:
     page = lab.page
-    lab.open("long_list", [LIST_CELL, STATE_CELL])
-    assert not lab.run_cell(0)["errors"]
-    page.wait_for_function(JS_MARK_FIRST_ITEM, timeout=60_000, polling=50)
-    assert wait_status(page, ("done",), timeout=60_000) == "done"
-    page.wait_for_function(
-        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
-        "?.includes('Serve warm')")
-    state = kernel_state(lab, 1)
+    state = stream_to_the_end(lab, "long_list", LIST_CELL, JS_MARK_FIRST_ITEM, "Serve warm")
     lists = page.evaluate(JS_LISTS)
     assert lists["sizes"][:2] == [100, 100] and sum(lists["sizes"]) == ITEMS, lists["sizes"]
     assert lists["starts"] == [3 + sum(lists["sizes"][:k]) for k in range(len(lists["sizes"]))]
@@ -174,10 +173,7 @@ def test_a_long_list_streams_in_lists_that_count_on(lab) -> None:
 
 
 CODE_LINES = 700
-CODE_CELL = f'''
-import time
-import nbstream
-
+CODE_CELL = stream_cell(f'''
 body = []
 for i in range({CODE_LINES}):
     body.append(f"    total_{{i}} = price({{i}}) * 1.2  # 税込み 🧾 line {{i}}")
@@ -185,15 +181,7 @@ for i in range({CODE_LINES}):
         body.append(\'    note = """a string\\nover lines 📝\\n"""\')
 ANSWER = ("Here is the code:\\n\\n```python\\ndef totals():\\n" + "\\n".join(body)
           + "\\n```\\n\\nDone 🏁.")
-
-def pieces(text, size=9):
-    for i in range(0, len(text), size):
-        time.sleep(0.001)
-        yield text[i:i + size]
-
-w = nbstream.stream(pieces(ANSWER))
-w
-'''
+''', size=9, delay=0.001)
 
 JS_MARK_FIRST_LINE = f"""() => {{
   const code = document.querySelector('{ROOT} .nbs-blocks pre code');
@@ -222,14 +210,7 @@ JS_CODE = f"""() => {{
 
 def test_a_long_code_block_streams_in_blocks_of_lines_that_read_as_one(lab) -> None:
     page = lab.page
-    lab.open("long_code", [CODE_CELL, STATE_CELL])
-    assert not lab.run_cell(0)["errors"]
-    page.wait_for_function(JS_MARK_FIRST_LINE, timeout=60_000, polling=50)
-    assert wait_status(page, ("done",), timeout=60_000) == "done"
-    page.wait_for_function(
-        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
-        "?.includes('Done 🏁')")
-    state = kernel_state(lab, 1)
+    state = stream_to_the_end(lab, "long_code", CODE_CELL, JS_MARK_FIRST_LINE, "Done 🏁")
     code = page.evaluate(JS_CODE)
     source = state["text"].split("```python\n", 1)[1].split("```", 1)[0]
     assert code["groups"] >= 5, code["groups"]
@@ -245,24 +226,13 @@ def test_a_long_code_block_streams_in_blocks_of_lines_that_read_as_one(lab) -> N
 
 
 SENTENCES = 260
-PARAGRAPH_CELL = f'''
-import time
-import nbstream
-
+PARAGRAPH_CELL = stream_cell(f'''
 parts = []
 for i in range({SENTENCES}):
     parts.append(f"Sentence w{{i}}x: the *quick* fox 東京 and שלום 🎉 ran with `code {{i}}` to a "
                  f"[link](https://example.com/{{i}}) and **on**." + ("\\n" if i % 9 == 4 else " "))
 ANSWER = "".join(parts).strip() + "\\n\\nThe end 🏁."
-
-def pieces(text, size=8):
-    for i in range(0, len(text), size):
-        time.sleep(0.001)
-        yield text[i:i + size]
-
-w = nbstream.stream(pieces(ANSWER))
-w
-'''
+''', size=8, delay=0.001)
 
 JS_MARK_FIRST_WORD = f"""() => {{
   const p = document.querySelector('{ROOT} .nbs-blocks > p');
@@ -314,14 +284,8 @@ JS_PARAGRAPH = f"""(html) => {{
 
 def test_a_long_paragraph_streams_in_blocks_and_every_line_stays_put(lab) -> None:
     page = lab.page
-    lab.open("long_paragraph", [PARAGRAPH_CELL, STATE_CELL])
-    assert not lab.run_cell(0)["errors"]
-    page.wait_for_function(JS_MARK_FIRST_WORD, timeout=60_000, polling=50)
-    assert wait_status(page, ("done",), timeout=60_000) == "done"
-    page.wait_for_function(
-        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
-        "?.includes('The end 🏁')")
-    state = kernel_state(lab, 1)
+    state = stream_to_the_end(
+        lab, "long_paragraph", PARAGRAPH_CELL, JS_MARK_FIRST_WORD, "The end 🏁")
     para = page.evaluate(JS_PARAGRAPH, state["html"])
     assert para["groups"] >= 4, para["groups"]
     assert len(para["whole"]) == SENTENCES
@@ -332,21 +296,10 @@ def test_a_long_paragraph_streams_in_blocks_and_every_line_stays_put(lab) -> Non
 
 
 BLOCKS = 260
-BLOCKS_CELL = f'''
-import time
-import nbstream
-
+BLOCKS_CELL = stream_cell(f'''
 ANSWER = "".join(f"### Point b{{i}}x\\n\\nShort note {{i}} 📝 on $x_{{i}}$ (東京).\\n\\n"
                  for i in range({BLOCKS} // 2)) + "All points done 🏁."
-
-def pieces(text, size=8):
-    for i in range(0, len(text), size):
-        time.sleep(0.001)
-        yield text[i:i + size]
-
-w = nbstream.stream(pieces(ANSWER))
-w
-'''
+''', size=8, delay=0.001)
 
 JS_MARK_FIRST_BLOCK = f"""() => {{
   const more = document.querySelector('{ROOT} .nbs-blocks-more');
@@ -369,14 +322,8 @@ JS_BLOCKS = f"""() => {{
 
 def test_a_long_answer_commits_its_blocks_in_containers_of_a_hundred(lab) -> None:
     page = lab.page
-    lab.open("long_answer", [BLOCKS_CELL, STATE_CELL])
-    assert not lab.run_cell(0)["errors"]
-    page.wait_for_function(JS_MARK_FIRST_BLOCK, timeout=60_000, polling=50)
-    assert wait_status(page, ("done",), timeout=60_000) == "done"
-    page.wait_for_function(
-        f"() => (document.querySelector('{ROOT} .nbstream-body') || {{}}).textContent"
-        "?.includes('All points done')")
-    state = kernel_state(lab, 1)
+    state = stream_to_the_end(
+        lab, "long_answer", BLOCKS_CELL, JS_MARK_FIRST_BLOCK, "All points done")
     blocks = page.evaluate(JS_BLOCKS)
     sizes = blocks["sizes"]  # (a frame's blocks go together: a full one may hold more)
     assert len(sizes) >= 2 and min(sizes[:-1]) >= 100, sizes
