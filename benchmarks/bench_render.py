@@ -96,28 +96,41 @@ def every_chunk(chunks: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def clock_frames(renderer: IncrementalRenderer, chunks: list[str]) -> tuple[float, list[int]]:
+    """Feed ``chunks`` to ``renderer`` as they arrive at 1,000 tokens/s whatever their
+    chunking, rendering on nbstream's frame clock: ``(render CPU seconds, chunk count at each
+    frame)`` (a frame's arrival time is :func:`arrival` of its chunks)."""
+    cpu, next_frame, chars = 0.0, 0.0, 0
+    at: list[int] = []
+    for i, chunk in enumerate(chunks):
+        chars += len(chunk)
+        renderer.append(chunk)
+        if arrival(chars) >= next_frame:
+            start = time.perf_counter()
+            renderer.render()
+            cost = time.perf_counter() - start
+            cpu += cost
+            at.append(i + 1)
+            next_frame = arrival(chars) + max(1 / FRAME_RATE, RENDER_SHARE * cost)
+    return cpu, at
+
+
+def arrival(chars: int) -> float:
+    """When the stream's first ``chars`` characters have arrived, in seconds."""
+    return chars / CHARS_PER_TOKEN / TOKENS_PER_S
+
+
 def frame_clock(chunks: list[str]) -> tuple[float, float, int]:
     """Render CPU seconds, stream duration and render count, the answer arriving at
     1,000 tokens/s whatever its chunking, rendered on nbstream's frame clock."""
     to_mathml.cache_clear()
     renderer = IncrementalRenderer()
-    cpu, renders, next_frame, chars = 0.0, 0, 0.0, 0
-    for chunk in chunks:
-        chars += len(chunk)
-        arrival = chars / CHARS_PER_TOKEN / TOKENS_PER_S
-        renderer.append(chunk)
-        if arrival >= next_frame:
-            start = time.perf_counter()
-            renderer.render()
-            cost = time.perf_counter() - start
-            cpu += cost
-            renders += 1
-            next_frame = arrival + max(1 / FRAME_RATE, RENDER_SHARE * cost)
+    cpu, at = clock_frames(renderer, chunks)
     start = time.perf_counter()
     renderer.render()
     renderer.finish()
     cpu += time.perf_counter() - start
-    return cpu, chars / CHARS_PER_TOKEN / TOKENS_PER_S, renders + 1
+    return cpu, arrival(sum(map(len, chunks))), len(at) + 1
 
 
 def main() -> None:

@@ -27,9 +27,8 @@ import time
 from collections.abc import Callable
 
 from _common import environment, markdown_table, write_json
-from bench_render import CHARS_PER_TOKEN, TOKENS_PER_S, full_render_seconds
+from bench_render import arrival, clock_frames, full_render_seconds
 
-from nbstream._channel import FRAME_RATE, RENDER_SHARE
 from nbstream._incremental import IncrementalRenderer
 from nbstream._inner import InnerLimits
 from nbstream._markdown import render
@@ -160,25 +159,13 @@ def chunks_of(text: str, size: int = 4) -> list[str]:
 def frame_clock(chunks: list[str], inner: InnerLimits | None) -> tuple[float, float, list[int]]:
     """``(renderer seconds, longest gap in the second half, chunk counts at each frame)``."""
     renderer = IncrementalRenderer(inner=inner)
-    cpu, next_frame, chars = 0.0, 0.0, 0
-    frames: list[float] = []
-    at: list[int] = []
-    for i, chunk in enumerate(chunks):
-        chars += len(chunk)
-        arrival = chars / CHARS_PER_TOKEN / TOKENS_PER_S
-        renderer.append(chunk)
-        if arrival >= next_frame:
-            start = time.perf_counter()
-            renderer.render()
-            cost = time.perf_counter() - start
-            cpu += cost
-            frames.append(arrival)
-            at.append(i + 1)
-            next_frame = arrival + max(1 / FRAME_RATE, RENDER_SHARE * cost)
+    cpu, at = clock_frames(renderer, chunks)
     start = time.perf_counter()
     renderer.settle()
     renderer.finish()
     cpu += time.perf_counter() - start
+    ends = list(itertools.accumulate(map(len, chunks)))
+    frames = [arrival(ends[n - 1]) for n in at]
     half = [f for f in frames if f >= frames[-1] / 2]
     gap = max((b - a for a, b in itertools.pairwise(half)), default=0.0)
     return cpu, gap, at
